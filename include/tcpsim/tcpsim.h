@@ -11,6 +11,8 @@
 #include "tcpsim/seg.h"
 #include "tcpsim/net.h"
 #include "tcpsim/world.h"
+#include "tcpsim/err.h"
+#include "tcpsim/knobs.h"
 
 /* The library's version string, e.g. "0.1.0". */
 const char *tcpsim_version(void);
