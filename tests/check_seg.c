@@ -108,6 +108,18 @@ START_TEST(format_one_line)
 	ck_assert_str_eq(seg_format(&s, buf, sizeof(buf)),
 			 "10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 1001, win 64240, options "
 			 "[mss 1460,sackOK,TS val 7 ecr 0,nop,wscale 7], length 0");
+	/* Without timestamps Linux pads sackOK with two NOPs; data segments carry
+	 * NOP,NOP,TS. */
+	char o[128];
+	s.opt.present = SEG_OPT_MSS | SEG_OPT_SACKOK | SEG_OPT_WSCALE;
+	s.opt.wscale = 8;
+	ck_assert_str_eq(seg_opts_str(&s.opt, o, sizeof(o)), "mss 1460,nop,nop,sackOK,nop,wscale 8");
+	s.opt.present = SEG_OPT_TS | SEG_OPT_SACK;
+	s.opt.ts_ecr = 3;
+	s.opt.nsack = 1;
+	s.opt.sack[0] = (struct seg_sack){ 10, 20 };
+	ck_assert_str_eq(seg_opts_str(&s.opt, o, sizeof(o)),
+			 "nop,nop,TS val 7 ecr 3,nop,nop,sack 1 {10:20}");
 	/* A short buffer truncates, never overflows. */
 	char small[12];
 	seg_format(&s, small, sizeof(small));

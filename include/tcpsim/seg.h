@@ -86,7 +86,8 @@ char *seg_flags_str(uint8_t flags, char *buf);
  * 0, or -EINVAL and the offending position in *bad. */
 int seg_flags_parse(const char *s, size_t n, uint8_t *flags, size_t *bad);
 
-/* Options as tcpdump prints them: "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7".
+/* Options in Linux's wire layout, NOPs included, as tcpdump prints them:
+ * "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7", "nop,nop,TS val 5 ecr 3".
  * Empty string when none. Returns buf. */
 char *seg_opts_str(const struct seg_opts *o, char *buf, size_t len);
 

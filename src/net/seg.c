@@ -68,17 +68,19 @@ char *seg_opts_str(const struct seg_opts *o, char *buf, size_t len)
 			n += w_ > 0 ? (size_t)w_ : 0;                        \
 		}                                                            \
 	} while (0)
-	/* Linux's SYN order (tcp_options_write): mss, sackOK, TS, nop, wscale. */
+	/* Exactly Linux's layout (tcp_options_write), NOPs included, as tcpdump prints it:
+	 * MSS; sackOK folded into the timestamp's two leading NOPs, or NOP,NOP,sackOK
+	 * alone; NOP,wscale; NOP,NOP,SACK blocks. packetdrill compares this byte for byte. */
 	if (o->present & SEG_OPT_MSS) {
 		PUT("%smss %u", sep, o->mss);
 		sep = ",";
 	}
-	if (o->present & SEG_OPT_SACKOK) {
-		PUT("%ssackOK", sep);
-		sep = ",";
-	}
 	if (o->present & SEG_OPT_TS) {
-		PUT("%sTS val %" PRIu32 " ecr %" PRIu32, sep, o->ts_val, o->ts_ecr);
+		PUT("%s%s", sep, (o->present & SEG_OPT_SACKOK) ? "sackOK," : "nop,nop,");
+		PUT("TS val %" PRIu32 " ecr %" PRIu32, o->ts_val, o->ts_ecr);
+		sep = ",";
+	} else if (o->present & SEG_OPT_SACKOK) {
+		PUT("%snop,nop,sackOK", sep);
 		sep = ",";
 	}
 	if (o->present & SEG_OPT_WSCALE) {
@@ -86,7 +88,7 @@ char *seg_opts_str(const struct seg_opts *o, char *buf, size_t len)
 		sep = ",";
 	}
 	if ((o->present & SEG_OPT_SACK) && o->nsack) {
-		PUT("%ssack %u", sep, o->nsack);
+		PUT("%snop,nop,sack %u", sep, o->nsack);
 		for (unsigned i = 0; i < o->nsack && i < SEG_MAX_SACK; i++)
 			PUT(" {%" PRIu32 ":%" PRIu32 "}", o->sack[i].left, o->sack[i].right);
 	}
