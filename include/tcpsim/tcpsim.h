@@ -13,6 +13,9 @@
 #include "tcpsim/world.h"
 #include "tcpsim/err.h"
 #include "tcpsim/knobs.h"
+#include "tcpsim/tcp.h"
+#include "tcpsim/host.h"
+#include "tcpsim/sock.h"
 
 /* The library's version string, e.g. "0.1.0". */
 const char *tcpsim_version(void);

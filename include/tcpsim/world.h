@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "tcpsim/evq.h"
+#include "tcpsim/host.h"
 #include "tcpsim/mem.h"
 #include "tcpsim/net.h"
 #include "tcpsim/rng.h"
@@ -34,6 +35,13 @@ enum world_ev_kind {
 	WEV_SEG_MIDDLEBOX_RST,
 	WEV_HOST_CRASH,        /* host lost all its state; segments for it are lost */
 	WEV_HOST_BOOT,         /* host came back, empty */
+	WEV_TCP_STATE,         /* TCP events, one for one (tcp.h, enum tcp_ev_kind) */
+	WEV_TCP_CALL,
+	WEV_TCP_TIMER_SET,
+	WEV_TCP_TIMER_FIRE,
+	WEV_TCP_TIMER_CANCEL,
+	WEV_TCP_SOCK_NEW,
+	WEV_TCP_SOCK_FREE,
 };
 
 struct world_event {
@@ -42,12 +50,14 @@ struct world_event {
 	int host;                      /* host concerned (for segments: the sender), or -1 */
 	const struct seg *seg;         /* segment events */
 	const struct net_ev_info *net; /* segment events */
+	const struct tcp_event *tcp;   /* TCP events */
 };
 
 const char *world_ev_name(enum world_ev_kind k);
 
 typedef void (*world_observer_fn)(void *ctx, const struct world_event *ev);
-/* Segments that arrive at a host go to its input function (the TCP layer's). */
+/* Segments that arrive at a host go to its TCP, unless a test or a front end takes
+ * them with world_host_set_input (a raw endpoint, such as a packetdrill peer). */
 typedef void (*world_input_fn)(void *ctx, const struct seg *seg);
 
 struct world *world_new(uint64_t seed, const struct mem_allocator *a);
@@ -77,7 +87,10 @@ int world_host_count(const struct world *w);
 const char *world_host_name(const struct world *w, int host);
 uint32_t world_host_addr(const struct world *w, int host);
 int world_host_set_input(struct world *w, int host, world_input_fn fn, void *ctx);
-/* A crashed host loses every segment that arrives for it until it boots again. */
+/* The host's TCP (its sockets API is in sock.h); NULL while it is crashed. */
+struct host *world_host(struct world *w, int host);
+/* A crash loses all the host's TCP state at once, sending nothing; segments for it
+ * are lost until it boots, with its knobs as they were and no connections. */
 int world_host_crash(struct world *w, int host);
 int world_host_boot(struct world *w, int host);
 

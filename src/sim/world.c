@@ -12,8 +12,10 @@ struct observer {
 	void *ctx;
 };
 
-struct host {
-	world_input_fn input;
+struct host_slot {
+	struct host *tcp;      /* NULL while crashed */
+	struct tcp_config saved; /* knobs kept across a crash */
+	world_input_fn input;  /* an override: a raw endpoint */
 	void *ctx;
 };
 
@@ -24,7 +26,7 @@ struct world {
 	struct evq *q;
 	struct net *net;
 
-	struct host *hosts; /* indexed by network node id */
+	struct host_slot *hosts; /* indexed by network node id */
 	int cap_hosts;
 
 	struct observer *obs;
@@ -44,6 +46,13 @@ static const enum world_ev_kind from_net[] = {
 	[NET_EV_MIDDLEBOX_RST] = WEV_SEG_MIDDLEBOX_RST,
 };
 
+static const enum world_ev_kind from_tcp[] = {
+	[TCP_EV_STATE] = WEV_TCP_STATE,           [TCP_EV_CALL] = WEV_TCP_CALL,
+	[TCP_EV_TIMER_SET] = WEV_TCP_TIMER_SET,   [TCP_EV_TIMER_FIRE] = WEV_TCP_TIMER_FIRE,
+	[TCP_EV_TIMER_CANCEL] = WEV_TCP_TIMER_CANCEL, [TCP_EV_SOCK_NEW] = WEV_TCP_SOCK_NEW,
+	[TCP_EV_SOCK_FREE] = WEV_TCP_SOCK_FREE,
+};
+
 const char *world_ev_name(enum world_ev_kind k)
 {
 	static const char *const names[] = {
@@ -53,6 +62,10 @@ const char *world_ev_name(enum world_ev_kind k)
 		[WEV_SEG_RELEASE] = "release", [WEV_SEG_DELIVER] = "deliver",
 		[WEV_SEG_MIDDLEBOX_RST] = "middlebox-rst",
 		[WEV_HOST_CRASH] = "crash",    [WEV_HOST_BOOT] = "boot",
+		[WEV_TCP_STATE] = "state",     [WEV_TCP_CALL] = "call",
+		[WEV_TCP_TIMER_SET] = "timer-set", [WEV_TCP_TIMER_FIRE] = "timer-fire",
+		[WEV_TCP_TIMER_CANCEL] = "timer-cancel", [WEV_TCP_SOCK_NEW] = "sock-new",
+		[WEV_TCP_SOCK_FREE] = "sock-free",
 	};
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
@@ -78,13 +91,43 @@ static void net_tap(void *ctx, enum net_ev_kind kind, const struct seg *seg,
 	world_emit(w, &ev);
 }
 
+static void tcp_tap(void *ctx, const struct tcp_event *tev)
+{
+	struct world *w = ctx;
+	struct world_event ev = {
+		.kind = from_tcp[tev->kind],
+		.time = evq_now(w->q),
+		.host = tev->host,
+		.tcp = tev,
+	};
+
+	world_emit(w, &ev);
+}
+
 static void host_deliver(void *ctx, int node, const struct seg *seg)
 {
 	struct world *w = ctx;
-	struct host *h = &w->hosts[node];
+	struct host_slot *h = &w->hosts[node];
 
 	if (h->input)
 		h->input(h->ctx, seg);
+	else if (h->tcp)
+		host_input(h->tcp, seg);
+}
+
+static struct host *make_tcp(struct world *w, int node)
+{
+	struct host_env env = {
+		.q = w->q,
+		.net = w->net,
+		.rng = &w->rng,
+		.alloc = w->alloc,
+		.node = node,
+		.emit = tcp_tap,
+		.emit_ctx = w,
+	};
+
+	return host_new(&env);
 }
 
 struct world *world_new(uint64_t seed, const struct mem_allocator *a)
@@ -111,7 +154,9 @@ void world_free(struct world *w)
 {
 	if (!w)
 		return;
-	/* The network first: it cancels the events of segments still in flight. */
+	/* Hosts, then the network, cancel their own events before the queue goes. */
+	for (int i = 0; w->net && i < net_node_count(w->net); i++)
+		host_free(w->hosts[i].tcp);
 	net_free(w->net);
 	evq_free(w->q);
 	mem_free(w->alloc, w->hosts);
@@ -191,14 +236,20 @@ int world_host_add(struct world *w, const char *name, uint32_t addr)
 	/* Host slots share the node's index; make room before the node exists. */
 	if (n == w->cap_hosts) {
 		int cap = w->cap_hosts ? w->cap_hosts * 2 : 8;
-		struct host *h = mem_allocarray(w->alloc, w->hosts, (size_t)cap, sizeof(*h));
+		struct host_slot *h = mem_allocarray(w->alloc, w->hosts, (size_t)cap, sizeof(*h));
 		if (!h)
 			return -ENOMEM;
 		w->hosts = h;
 		w->cap_hosts = cap;
 	}
-	w->hosts[n] = (struct host){ NULL, NULL };
-	return net_node_add(w->net, name, addr, host_deliver, w);
+	memset(&w->hosts[n], 0, sizeof(w->hosts[n]));
+	int id = net_node_add(w->net, name, addr, host_deliver, w);
+	if (id < 0)
+		return id;
+	w->hosts[id].tcp = make_tcp(w, id);
+	if (!w->hosts[id].tcp)
+		return -ENOMEM; /* the node stays, as a host that has crashed */
+	return id;
 }
 
 int world_host_find(const struct world *w, const char *name)
@@ -230,12 +281,30 @@ int world_host_set_input(struct world *w, int host, world_input_fn fn, void *ctx
 	return 0;
 }
 
+struct host *world_host(struct world *w, int host)
+{
+	if (host < 0 || host >= world_host_count(w))
+		return NULL;
+	return w->hosts[host].tcp;
+}
+
 static int host_set_up(struct world *w, int host, bool up)
 {
 	int rc = net_node_set_up(w->net, host, up);
 
 	if (rc)
 		return rc;
+	struct host_slot *hs = &w->hosts[host];
+	if (!up && hs->tcp) {
+		hs->saved = *host_config(hs->tcp);
+		host_free(hs->tcp);
+		hs->tcp = NULL;
+	} else if (up && !hs->tcp) {
+		hs->tcp = make_tcp(w, host);
+		if (!hs->tcp)
+			return -ENOMEM;
+		*host_config(hs->tcp) = hs->saved;
+	}
 	struct world_event ev = {
 		.kind = up ? WEV_HOST_BOOT : WEV_HOST_CRASH,
 		.time = evq_now(w->q),
