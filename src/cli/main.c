@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcpsim/tcpsim.h"
+#include "tcpsim/script.h"
 
-/* Exit statuses: 0 success, 1 a run's expectations failed, 2 usage errors and
- * features not built yet, so scripts can tell "the model said no" from "wrong call". */
-enum { EXIT_OK = 0, EXIT_USAGE = 2 };
+/* Exit statuses: 0 success, 1 an expectation failed, 2 usage errors, scripts that do
+ * not parse and features not built yet, so a caller can tell "the model said no" from
+ * "the question was malformed". */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 struct subcommand {
 	const char *name;
@@ -17,8 +22,8 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{ "run", "replay trace scripts and check their expectations",
-	  "the trace-script runner" },
+	{ "run", "replay trace scripts and check their expectations", NULL },
+	{ "help", "describe the trace language's commands", NULL },
 	{ "repl", "interactive session in the trace language (GNU readline)",
 	  "the interactive REPL" },
 	{ "bench", "measure the simulator's speed and memory",
@@ -35,6 +40,9 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: tcpsim [--version] [--help] COMMAND [ARGS...]\n"
+		"       tcpsim run [--seed N] [--quiet] [--verbose] [--stop-on-fail] FILE...\n"
+		"       tcpsim --check-syntax FILE...\n"
+		"       tcpsim help [COMMAND]\n"
 		"\n"
 		"tcpsim simulates TCP endpoints in virtual time over a virtual network that can\n"
 		"lose, delay, duplicate and reorder segments, to study how connections end:\n"
@@ -47,10 +55,212 @@ static void usage(FILE *out)
 			subcommands[i].pending ? " (not built yet)" : "");
 	fprintf(out, "\n"
 		     "Options:\n"
-		     "  --version    print the version and exit\n"
-		     "  --help       print this help and exit\n"
+		     "  --version       print the version and exit\n"
+		     "  --help          print this help and exit\n"
+		     "  --check-syntax  parse scripts without running them\n"
 		     "\n"
-		     "See tcpsim(1).\n");
+		     "See tcpsim(1) and tcpsim-script(5).\n");
+}
+
+static void to_stdout(void *ctx, const char *text)
+{
+	(void)ctx;
+	fputs(text, stdout);
+}
+
+static int report_error(const struct script_error *e)
+{
+	char buf[2048];
+
+	script_error_format(e, buf, sizeof(buf));
+	fputs(buf, stderr);
+	return EXIT_USAGE;
+}
+
+static int check_syntax(int argc, char **argv)
+{
+	int rc = EXIT_OK;
+
+	if (argc < 1) {
+		fprintf(stderr, "tcpsim --check-syntax: name at least one script\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < argc; i++) {
+		struct script *s;
+		struct script_error e;
+		if (script_parse_file(argv[i], &s, &e)) {
+			rc = report_error(&e);
+			continue;
+		}
+		script_free(s);
+	}
+	return rc;
+}
+
+static int parse_seed(const char *text, uint64_t *seed)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || *end || end == text || text[0] == '-')
+		return -EINVAL;
+	*seed = v;
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct interp_opts o;
+	bool quiet = false;
+	int first = argc;
+
+	interp_default_opts(&o);
+	o.write = to_stdout;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--seed") && i + 1 < argc) {
+			if (parse_seed(argv[++i], &o.seed)) {
+				fprintf(stderr, "tcpsim run: --seed takes a number, not \"%s\"\n", argv[i]);
+				return EXIT_USAGE;
+			}
+			o.seed_forced = true;
+		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			quiet = true;
+		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+			o.verbose = true;
+		} else if (!strcmp(a, "--stop-on-fail")) {
+			o.stop_on_fail = true;
+		} else if (!strcmp(a, "--")) {
+			first = i + 1;
+			break;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "tcpsim run: unknown option \"%s\"; try tcpsim --help\n", a);
+			return EXIT_USAGE;
+		} else {
+			first = i;
+			break;
+		}
+	}
+	if (first >= argc) {
+		fprintf(stderr, "tcpsim run: name at least one script (FILE.tcpsim)\n");
+		return EXIT_USAGE;
+	}
+	/* Nothing half-runs: every file must parse before any is run. */
+	int nfiles = argc - first;
+	struct script **scripts = calloc((size_t)nfiles, sizeof(*scripts));
+	if (!scripts)
+		return EXIT_USAGE;
+	int rc = EXIT_OK;
+	for (int i = 0; i < nfiles; i++) {
+		struct script_error e;
+		if (script_parse_file(argv[first + i], &scripts[i], &e))
+			rc = report_error(&e);
+	}
+	uint64_t passed = 0, failed = 0;
+	for (int i = 0; rc == EXIT_OK && i < nfiles; i++) {
+		struct interp *in = interp_new(&o);
+		struct script_error e;
+		if (!in) {
+			fprintf(stderr, "tcpsim run: out of memory\n");
+			rc = EXIT_USAGE;
+			break;
+		}
+		if (!quiet)
+			printf("== %s\n", argv[first + i]);
+		int r = interp_run(in, scripts[i], &e);
+		if (r < 0) {
+			report_error(&e);
+			failed++;
+		}
+		passed += interp_passed(in);
+		failed += interp_failed(in);
+		if (!quiet)
+			printf("%s: %" PRIu64 " passed, %" PRIu64 " failed\n", argv[first + i],
+			       interp_passed(in), interp_failed(in) + (r < 0));
+		interp_free(in);
+		if (failed && o.stop_on_fail)
+			break;
+	}
+	for (int i = 0; i < nfiles; i++)
+		script_free(scripts[i]);
+	free(scripts);
+	if (rc != EXIT_OK)
+		return rc;
+	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", passed, failed);
+	return failed ? EXIT_FAILED : EXIT_OK;
+}
+
+static void print_help_text(const char *text, int indent)
+{
+	/* Wraps at 78 columns. */
+	int col = indent;
+	const char *p = text;
+
+	printf("%*s", indent, "");
+	while (*p) {
+		const char *w = p;
+		while (*p && *p != ' ')
+			p++;
+		int len = (int)(p - w);
+		if (col + len > 78 && col > indent) {
+			printf("\n%*s", indent, "");
+			col = indent;
+		}
+		printf("%.*s", len, w);
+		col += len;
+		while (*p == ' ')
+			p++;
+		if (*p) {
+			putchar(' ');
+			col++;
+		}
+	}
+	putchar('\n');
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc == 0) {
+		printf("Commands of the trace language (tcpsim help COMMAND for one):\n\n");
+		for (const struct script_cmd_doc *d = script_commands(); d->name; d++)
+			printf("  %-11s %s\n", d->name, d->summary);
+		printf("\nAlso: tcpsim help knobs (the TCP knobs of set), tcpsim help counters.\n");
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[0], "knobs")) {
+		for (const struct knob_desc *k = knob_table(); k->name; k++)
+			printf("  %-26s linux %-12s rfc %-12s\n      %s\n", k->name, k->linux_value,
+			       k->rfc_value, k->help);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[0], "counters")) {
+		for (const struct tcp_counter_desc *c = tcp_counter_table(); c->name; c++)
+			printf("  %-22s %s\n", c->name, c->help);
+		return EXIT_OK;
+	}
+	int rc = EXIT_OK;
+	for (int i = 0; i < argc; i++) {
+		const struct script_cmd_doc *d = script_command(argv[i]);
+		if (!d) {
+			fprintf(stderr, "tcpsim help: no command \"%s\"; tcpsim help lists them\n",
+				argv[i]);
+			rc = EXIT_USAGE;
+			continue;
+		}
+		printf("%s\n", d->usage);
+		print_help_text(d->help, 4);
+		if (d->example) {
+			printf("\n  Example:\n");
+			for (const char *p = d->example; *p;) {
+				const char *e = strchr(p, '\n');
+				int n = e ? (int)(e - p) : (int)strlen(p);
+				printf("    %.*s\n", n, p);
+				p += n + (e ? 1 : 0);
+			}
+		}
+	}
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -64,20 +274,25 @@ int main(int argc, char **argv)
 		printf("tcpsim %s\n", tcpsim_version());
 		return EXIT_OK;
 	}
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return EXIT_OK;
 	}
+	if (strcmp(cmd, "--check-syntax") == 0)
+		return check_syntax(argc - 2, argv + 2);
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 2, argv + 2);
+	if (strcmp(cmd, "help") == 0)
+		return cmd_help(argc - 2, argv + 2);
+	/* #!/usr/bin/env tcpsim run puts the script's path after "run"; a script run
+	 * directly as "tcpsim FILE" is accepted too. */
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
 		const struct subcommand *s = &subcommands[i];
 		if (strcmp(cmd, s->name) != 0)
 			continue;
-		if (s->pending) {
-			fprintf(stderr,
-				"tcpsim %s: not built yet: this version of tcpsim does not have %s.\n",
-				s->name, s->pending);
-			return EXIT_USAGE;
-		}
+		fprintf(stderr, "tcpsim %s: not built yet: this version of tcpsim does not have %s.\n",
+			s->name, s->pending);
+		return EXIT_USAGE;
 	}
 	fprintf(stderr, "tcpsim: unknown command \"%s\"; try tcpsim --help\n", cmd);
 	return EXIT_USAGE;
