@@ -245,6 +245,7 @@ static int link_opts(struct interp *in, const struct stmt *st, int from, struct 
 	(void)in;
 	for (int i = from; i < st->nargs; i += 2) {
 		const struct tok *k = &st->args[i], *v = A(st, i + 1);
+
 		if (!v)
 			return stmt_error(err, st, k, "\"%s\" needs a value", k->text);
 		int rc;
@@ -282,9 +283,6 @@ static int check_link(struct stmt *st, struct script_error *err)
 
 	if (st->nargs < first)
 		return stmt_error(err, st, NULL, "usage: link A B [delay D] ... or link A>B [...]");
-	if ((st->nargs - first) % 2)
-		return stmt_error(err, st, A(st, st->nargs - 1), "\"%s\" needs a value",
-				  st->args[st->nargs - 1].text);
 	return link_opts(NULL, st, first, &p, err);
 }
 
@@ -1484,6 +1482,7 @@ static bool ignored(struct interp *in, const struct seg *s)
 struct wire_wait {
 	int from, to;
 	size_t *cursor;
+	const struct seg_filter *search; /* first expectation: look for a match */
 };
 
 /* The next segment on a direction that no ignore pattern covers, if one was sent. */
@@ -1493,7 +1492,8 @@ static bool next_on_dir(struct interp *in, void *ctx)
 
 	for (; *w->cursor < in->nwire; (*w->cursor)++) {
 		const struct wire_seg *ws = &in->wire[*w->cursor];
-		if (ws->from == w->from && ws->to == w->to && !ignored(in, &ws->s))
+		if (ws->from == w->from && ws->to == w->to && !ignored(in, &ws->s) &&
+		    (!w->search || seg_filter_match(w->search, &ws->s)))
 			return true;
 	}
 	return false;
@@ -1530,11 +1530,14 @@ static int expect_wire(struct interp *in, const struct stmt *st, bool none,
 		return stmt_error(err, st, A(st, 1), "the direction must join two hosts");
 	cursor_room(in);
 	size_t idx = (size_t)from * (size_t)in->ncursor + (size_t)to;
-	if (!in->tracked[idx]) {
+	/* A direction's first expectation takes the first matching segment sent since
+	 * the latest run of other statements began; after it, the direction is strict. */
+	bool first = !in->tracked[idx];
+	if (first) {
 		in->tracked[idx] = true;
 		in->cursor[idx] = in->ctx_wire;
 	}
-	struct wire_wait ww = { from, to, &in->cursor[idx] };
+	struct wire_wait ww = { from, to, &in->cursor[idx], first && !none ? &f : NULL };
 	vtime_t now = world_now(in->w);
 	vtime_t limit = w.any ? in->o.block_limit : (w.hi > now ? w.hi - now : 0);
 	char want[512], got[512];

@@ -258,6 +258,7 @@ struct interp *interp_new(const struct interp_opts *o)
 	if (!in->o.block_limit)
 		in->o.block_limit = 20 * VTIME_MIN;
 	in->log = calloc(LOG_KEEP, sizeof(*in->log));
+	in->last_was_expect = true;
 	in->w = world_new(o->seed, NULL);
 	if (!in->w || !in->log || world_observe(in->w, observe, in) < 0) {
 		interp_free(in);
@@ -477,8 +478,10 @@ int interp_exec_list(struct interp *in, const struct stmt *v, int n, struct scri
 	for (int i = 0; i < n && !in->stop; i++) {
 		const struct stmt *st = &v[i];
 		in->cur = st;
-		if (strcmp(st->cmd->name, "expect") != 0)
+		bool is_expect = strcmp(st->cmd->name, "expect") == 0;
+		if (!is_expect && in->last_was_expect)
 			in->ctx_wire = in->nwire;
+		in->last_was_expect = is_expect;
 		if (strcmp(st->cmd->name, "repeat") == 0) {
 			if (in->nvars == (int)(sizeof(in->vars) / sizeof(in->vars[0])))
 				return stmt_error(err, st, NULL, "repeat blocks nested too deep");

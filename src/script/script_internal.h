@@ -138,8 +138,10 @@ struct interp {
 	size_t *cursor;              /* per (from, to): next wire index to check */
 	bool *tracked;
 	int ncursor;                 /* hosts the cursor arrays were sized for */
-	size_t ctx_wire;             /* wire length when the last non-expect statement began:
-				      * where a direction's first wire expectation looks */
+	size_t ctx_wire;             /* wire length when the latest run of non-expect
+				      * statements began: where a direction's first wire
+				      * expectation looks */
+	bool last_was_expect;
 
 	struct conn_path *paths;     /* open addressing on key */
 	size_t npaths, cap_paths;
