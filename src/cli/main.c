@@ -9,6 +9,7 @@
 
 #include "tcpsim/tcpsim.h"
 #include "tcpsim/script.h"
+#include "man.h"
 
 /* Exit statuses: 0 success, 1 an expectation failed, 2 usage errors, scripts that do
  * not parse and features not built yet, so a caller can tell "the model said no" from
@@ -226,6 +227,19 @@ static int cmd_help(int argc, char **argv)
 		for (const struct script_cmd_doc *d = script_commands(); d->name; d++)
 			printf("  %-11s %s\n", d->name, d->summary);
 		printf("\nAlso: tcpsim help knobs (the TCP knobs of set), tcpsim help counters.\n");
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[0], "--man")) {
+		man_write(stdout, tcpsim_version());
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[0], "--examples") && argc == 2) {
+		int n = man_write_examples(argv[1]);
+		if (n < 0) {
+			fprintf(stderr, "tcpsim help --examples: cannot write into %s\n", argv[1]);
+			return EXIT_USAGE;
+		}
+		printf("%d examples written to %s\n", n, argv[1]);
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[0], "knobs")) {

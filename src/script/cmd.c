@@ -1483,6 +1483,7 @@ struct wire_wait {
 	int from, to;
 	size_t *cursor;
 	const struct seg_filter *search; /* first expectation: look for a match */
+	vtime_t not_before;              /* ... sent no earlier than this */
 };
 
 /* The next segment on a direction that no ignore pattern covers, if one was sent. */
@@ -1493,7 +1494,7 @@ static bool next_on_dir(struct interp *in, void *ctx)
 	for (; *w->cursor < in->nwire; (*w->cursor)++) {
 		const struct wire_seg *ws = &in->wire[*w->cursor];
 		if (ws->from == w->from && ws->to == w->to && !ignored(in, &ws->s) &&
-		    (!w->search || seg_filter_match(w->search, &ws->s)))
+		    (!w->search || (seg_filter_match(w->search, &ws->s) && ws->t >= w->not_before)))
 			return true;
 	}
 	return false;
@@ -1537,7 +1538,8 @@ static int expect_wire(struct interp *in, const struct stmt *st, bool none,
 		in->tracked[idx] = true;
 		in->cursor[idx] = in->ctx_wire;
 	}
-	struct wire_wait ww = { from, to, &in->cursor[idx], first && !none ? &f : NULL };
+	struct wire_wait ww = { from, to, &in->cursor[idx], first && !none ? &f : NULL,
+				w.any ? 0 : w.lo };
 	vtime_t now = world_now(in->w);
 	vtime_t limit = w.any ? in->o.block_limit : (w.hi > now ? w.hi - now : 0);
 	char want[512], got[512];

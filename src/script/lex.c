@@ -9,7 +9,7 @@
 #include "script_internal.h"
 
 /*
- * Words are runs of anything but blanks, quotes, braces and '#', so filters
+ * Words are runs of anything but blanks, quotes and '#', so filters
  * (client>server F.), durations (1.5s), ranges (150ms..400ms) and percentages (5%)
  * are single words. Strings are double-quoted with C escapes. '#' starts a comment.
  */
@@ -62,7 +62,13 @@ int lex_line(const char *line, struct tok **toks, int *ntoks, int *errcol, char 
 		int col = (int)(p - line) + 1;
 		if (*p == '#')
 			break;
-		if (*p == '{' || *p == '}') {
+		/* A brace is a block token only standing alone ("repeat 3 {", "}"); inside
+		 * a word it is part of a name template such as c{i}. */
+		bool alone = (*p == '{' || *p == '}') &&
+			     (p == line || p[-1] == ' ' || p[-1] == '\t') &&
+			     (!p[1] || p[1] == ' ' || p[1] == '\t' || p[1] == '\r' ||
+			      p[1] == '\n' || p[1] == '#');
+		if (alone) {
 			rc = add(toks, ntoks, &cap, *p == '{' ? TOK_LBRACE : TOK_RBRACE, p, 1, col);
 			p++;
 		} else if (*p == '"') {
@@ -120,7 +126,7 @@ int lex_line(const char *line, struct tok **toks, int *ntoks, int *errcol, char 
 		} else {
 			const char *start = p;
 			while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' &&
-			       *p != '"' && *p != '{' && *p != '}' && *p != '#')
+			       *p != '"' && *p != '#')
 				p++;
 			size_t n = (size_t)(p - start);
 			bool arrow = n == 2 && start[0] == '-' && start[1] == '>';
