@@ -333,6 +333,24 @@ int host_bind_port(struct host *h, struct tcb *t, uint16_t port)
 	return 0;
 }
 
+/* SO_REUSEADDR changed on a socket that holds a port: Linux's bind conflict check
+ * reads each holder's sk_reuse as it is now, so the count follows the change. */
+void host_set_reuseaddr(struct tcb *t, bool on)
+{
+	struct port_use *pu;
+
+	if (t->reuseaddr == on)
+		return;
+	t->reuseaddr = on;
+	if (!t->bound || !t->bound_explicit)
+		return;
+	pu = port_use(t->h, t->lport, false);
+	if (pu && on)
+		pu->noreuse--;
+	else if (pu)
+		pu->noreuse++;
+}
+
 void host_unbind(struct tcb *t)
 {
 	struct host *h = t->h;

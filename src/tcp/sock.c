@@ -447,7 +447,7 @@ int sock_setsockopt(struct host *h, int fd, enum sock_opt opt, int value, int va
 		RETURN(-EBADF);
 	switch (opt) {
 	case SOCKOPT_REUSEADDR:
-		t->reuseaddr = value != 0;
+		host_set_reuseaddr(t, value != 0);
 		break;
 	case SOCKOPT_LINGER:
 		if (value2 < 0)

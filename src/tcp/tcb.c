@@ -394,7 +394,9 @@ static void syn_sent_input(struct tcb *t, const struct seg *s)
 	}
 	/* Simultaneous open (RFC 9293 3.5, figure 8): SYN_RECEIVED, send SYN,ACK. */
 	tcb_set_state(t, TCPS_SYN_RECEIVED, "SYN received (simultaneous open)");
-	t->snd_nxt = t->iss;
+	/* Linux tcp_send_synack sends the SYN's own buffer again with ACK set, through
+	 * tcp_transmit_skb: a new transmission (timed, not counted as a retransmission). */
+	t->snd_nxt = t->snd_max = t->iss;
 	tcb_send_syn(t);
 }
 
@@ -552,7 +554,10 @@ static void new_data_acked(struct tcb *t, const struct seg *s)
 		t->cwnd_cnt = 0;
 		t->cwnd++;
 	}
+	/* Linux tcp_set_xmit_timer: the RTO restarts, and a loss probe takes its place
+	 * when one may be sent (tcp_schedule_loss_probe). */
 	tcb_rearm_rto(t);
+	tcb_schedule_tlp(t);
 }
 
 /* RFC 9293 3.10.7.4, fifth: the ACK field, for ESTABLISHED and the states after it.
@@ -570,6 +575,9 @@ static bool process_ack(struct tcb *t, const struct seg *s)
 		return false;
 	}
 	bool progress = seq_gt(s->ack, t->snd_una);
+	/* Linux tcp_ack: any acceptable ACK shows the peer alive; the count of
+	 * unanswered probes (zero-window, keepalive) starts again. */
+	t->probes = 0;
 	if (progress) {
 		new_data_acked(t, s);
 	} else if (s->ack == t->snd_una && !s->len && !(s->flags & SEG_FIN) &&
@@ -582,6 +590,9 @@ static bool process_ack(struct tcb *t, const struct seg *s)
 			t->in_recovery = true;
 			t->recover = t->snd_max;
 			tcb_retransmit_head(t);
+			/* Linux tcp_xmit_retransmit_queue: retransmitting the head rearms
+			 * the RTO, which replaces a pending loss probe. */
+			tcb_rearm_rto(t);
 		} else if (t->in_recovery) {
 			t->cwnd++;
 		}
@@ -594,9 +605,16 @@ static bool process_ack(struct tcb *t, const struct seg *s)
 		t->snd_wl2 = s->ack;
 		if (t->snd_wnd > t->max_window)
 			t->max_window = t->snd_wnd;
+	}
+	/* Linux tcp_ack_probe: with nothing in flight and data waiting, an ACK that opens
+	 * the window ends the probing (and its backoff); one that leaves it shut restarts
+	 * the probe timer from now, with the backoff reached so far. */
+	if (tcb_timer_pending(t, TCP_TIMER_PERSIST) && !tcb_flight(t)) {
 		if (t->snd_wnd > 0) {
 			tcb_timer_cancel(t, TCP_TIMER_PERSIST);
-			t->probes = 0;
+			t->backoff = 0;
+		} else {
+			tcb_timer_set(t, TCP_TIMER_PERSIST, tcb_persist_when(t));
 		}
 	}
 	return true;
@@ -731,6 +749,43 @@ static bool fin_ack_transitions(struct tcb *t)
 	}
 }
 
+/* SYN_RECEIVED: the ACK of our SYN (RFC 9293 3.10.7.4, fifth, SYN-RECEIVED). */
+static void syn_acked(struct tcb *t, const struct seg *s)
+{
+	struct host *h = t->h;
+
+	t->snd_una = s->ack;
+	if (seq_lt(t->snd_nxt, t->snd_una))
+		t->snd_nxt = t->snd_una;
+	/* The window of a SYN is never scaled (RFC 7323 2.2). */
+	t->snd_wnd = (uint32_t)s->wnd << ((s->flags & SEG_SYN) ? 0 : t->snd_wscale);
+	t->max_window = t->snd_wnd;
+	t->snd_wl1 = s->seq;
+	t->snd_wl2 = s->ack;
+	if (t->timing && seq_geq(s->ack, t->timed_seq) && t->retransmits == 0)
+		tcb_rtt_sample(t, host_now(h) - t->timed_at);
+	t->timing = false;
+	t->retransmits = 0;
+	t->backoff = 0;
+	tcb_timer_cancel(t, TCP_TIMER_RTO);
+	t->rcv_adv = t->rcv_nxt + tcb_rcv_window(t);
+	if (!t->passive)
+		t->connected = true; /* the active side of a simultaneous open */
+	established(t, "ACK of SYN");
+}
+
+/* The SYN,ACK that ends a simultaneous open: our SYN is acknowledged; data queued
+ * meanwhile may leave. */
+static void simopen_ack(struct tcb *t, const struct seg *s)
+{
+	if (t->ts_ok && (s->opt.present & SEG_OPT_TS)) {
+		t->ts_recent = s->opt.ts_val;
+		t->ts_recent_stamp = host_now(t->h);
+	}
+	syn_acked(t, s);
+	tcb_output(t);
+}
+
 void tcb_input(struct tcb *t, const struct seg *s)
 {
 	struct host *h = t->h;
@@ -749,8 +804,31 @@ void tcb_input(struct tcb *t, const struct seg *s)
 		tcb_send_ack(t);
 		return;
 	}
+	if (t->state == TCPS_SYN_RECEIVED && (s->flags & SEG_SYN) && !s->len &&
+	    !(s->flags & (SEG_RST | SEG_FIN))) {
+		/* Linux tcp_check_req: a passive open's SYN sent again (its SYN-ACK was
+		 * lost) gets the SYN-ACK again. It lies before RCV.NXT, so this comes
+		 * ahead of the sequence check, which would challenge it. */
+		if (t->passive && s->seq == t->irs && !(s->flags & SEG_ACK)) {
+			tcb_send_syn(t);
+			return;
+		}
+		/* Linux tcp_validate_incoming: in an active open's SYN_RECEIVED (a
+		 * simultaneous open), the peer's SYN,ACK acknowledging our SYN completes
+		 * the handshake, as RFC 9293 3.5 figure 8 draws it: no challenge ACK, and
+		 * nothing is sent in answer. */
+		if (!t->passive && (s->flags & SEG_ACK) && s->seq + 1 == t->rcv_nxt &&
+		    s->ack == t->snd_nxt) {
+			simopen_ack(t, s);
+			return;
+		}
+	}
 	/* First: sequence number. */
 	if (!acceptable(t, s)) {
+		/* Linux tcp_timewait_state_process: in TIME_WAIT a retransmitted FIN or
+		 * other old segment carrying an ACK restarts the wait, and is ACKed. */
+		if (t->state == TCPS_TIME_WAIT && (s->flags & SEG_ACK) && !(s->flags & SEG_RST))
+			tcb_timer_set(t, TCP_TIMER_TIME_WAIT, knob_timewait_len(&h->cfg));
 		if (!(s->flags & SEG_RST)) {
 			/* Linux tcp_validate_incoming: a SYN out of window is challenged;
 			 * others get a duplicate ACK (RFC 9293). */
@@ -777,14 +855,8 @@ void tcb_input(struct tcb *t, const struct seg *s)
 		}
 		return;
 	}
-	/* Fourth: SYN in a synchronized state (RFC 5961 4.2): challenge ACK. A
-	 * retransmitted SYN for a passive SYN_RECEIVED is answered with the SYN-ACK
-	 * again (Linux tcp_check_req). */
+	/* Fourth: SYN in a synchronized state (RFC 5961 4.2): challenge ACK. */
 	if (s->flags & SEG_SYN) {
-		if (t->state == TCPS_SYN_RECEIVED && s->seq == t->irs && !(s->flags & SEG_ACK)) {
-			tcb_send_syn(t);
-			return;
-		}
 		challenge_ack(t);
 		return;
 	}
@@ -796,23 +868,7 @@ void tcb_input(struct tcb *t, const struct seg *s)
 			send_reset_ack_of(h, s);
 			return;
 		}
-		t->snd_una = s->ack;
-		if (seq_lt(t->snd_nxt, t->snd_una))
-			t->snd_nxt = t->snd_una;
-		t->snd_wnd = (uint32_t)s->wnd << t->snd_wscale;
-		t->max_window = t->snd_wnd;
-		t->snd_wl1 = s->seq;
-		t->snd_wl2 = s->ack;
-		if (t->timing && seq_geq(s->ack, t->timed_seq) && t->retransmits == 0)
-			tcb_rtt_sample(t, host_now(h) - t->timed_at);
-		t->timing = false;
-		t->retransmits = 0;
-		t->backoff = 0;
-		tcb_timer_cancel(t, TCP_TIMER_RTO);
-		t->rcv_adv = t->rcv_nxt + tcb_rcv_window(t);
-		if (!t->passive)
-			t->connected = true; /* the active side of a simultaneous open */
-		established(t, "ACK of SYN");
+		syn_acked(t, s);
 	} else if (t->state == TCPS_TIME_WAIT) {
 		/* RFC 9293: only a retransmitted FIN can arrive; ACK it and restart the
 		 * 2 MSL wait (below, with the FIN). */

@@ -253,8 +253,11 @@ static void rto_fired(struct tcb *t)
 		give_up(t);
 		return;
 	}
+	/* Linux tcp_retransmit_skb: the time of the first retransmission, which the
+	 * budget runs from. A loss probe before it does not count (it goes through
+	 * __tcp_retransmit_skb), so this is the first RTO's. */
 	if (!t->retrans_stamp)
-		t->retrans_stamp = host_now(h) - t->rto; /* when the head was first sent */
+		t->retrans_stamp = host_now(h);
 	if (!t->retransmits) {
 		/* Linux tcp_enter_loss: halve, then restart from one segment. */
 		uint32_t mss = t->mss ? t->mss : 536;
@@ -306,22 +309,33 @@ static void tlp_fired(struct tcb *t)
 	tcb_timer_set(t, TCP_TIMER_RTO, t->rto);
 }
 
+/* Linux tcp_probe0_when: the RTO shifted by the backoff, at most rto_max. */
+vtime_t tcb_persist_when(const struct tcb *t)
+{
+	vtime_t max = t->h->cfg.k.rto_max;
+	vtime_t when = t->rto << (t->backoff < 20 ? t->backoff : 20);
+
+	return when > max ? max : when;
+}
+
 static void persist_fired(struct tcb *t)
 {
 	const struct tcp_config *c = &t->h->cfg;
 
 	if (t->snd_wnd || !tcb_unsent(t))
 		return;
-	/* Linux tcp_probe_timer: give up after tcp_retries2 unanswered probes. */
+	/* Linux tcp_probe_timer: give up after tcp_retries2 probes in a row that no ACK
+	 * answered (icsk_probes_out, reset by any ACK). */
 	if (t->probes >= (t->orphan ? knob_orphan_retries(c) : c->k.retries2)) {
 		give_up(t);
 		return;
 	}
+	/* tcp_send_probe0: each probe counts, and backs the next one off. */
 	t->probes++;
+	t->backoff++;
 	t->h->ctr.zero_window_probes++;
 	tcb_send_probe(t);
-	vtime_t when = t->rto << (t->probes < 20 ? t->probes : 20);
-	tcb_timer_set(t, TCP_TIMER_PERSIST, when > c->k.rto_max ? c->k.rto_max : when);
+	tcb_timer_set(t, TCP_TIMER_PERSIST, tcb_persist_when(t));
 }
 
 static void keepalive_fired(struct tcb *t)

@@ -227,6 +227,7 @@ int tcb_hash(struct tcb *t);
 void tcb_unhash(struct tcb *t);
 int host_bind_port(struct host *h, struct tcb *t, uint16_t port);
 void host_unbind(struct tcb *t);
+void host_set_reuseaddr(struct tcb *t, bool on);
 int host_pick_port(struct host *h, struct tcb *t, uint32_t raddr, uint16_t rport);
 uint32_t host_new_iss(struct host *h);
 void host_emit(struct host *h, const struct tcp_event *ev);
@@ -265,6 +266,7 @@ bool tcb_timer_pending(const struct tcb *t, enum tcp_timer k);
 void tcb_rtt_sample(struct tcb *t, vtime_t m);
 void tcb_rearm_rto(struct tcb *t);
 void tcb_schedule_tlp(struct tcb *t);
+vtime_t tcb_persist_when(const struct tcb *t); /* the zero-window probe's wait */
 void tcb_ack_scheduled(struct tcb *t);   /* after data arrives: now, or delay it */
 void tcb_ack_sent(struct tcb *t);        /* an ACK left: the delayed one is moot */
 void tcb_data_received(struct tcb *t, uint32_t len); /* Linux tcp_event_data_recv */
