@@ -139,6 +139,7 @@ START_TEST(etimedout_connect)
 	struct host *h = tt->h;
 
 	host_config(h)->k.syn_retries = 1;
+	host_config(h)->k.syn_linear_timeouts = 0;
 	int fd = tt_syn_sent(tt, 1000);
 	tt_expect(tt, "S", 1000, 0, 0);
 	tt_run(tt, 3 * VTIME_S - tt_now(tt));

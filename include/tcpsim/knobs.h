@@ -36,6 +36,7 @@ struct tcp_knobs {
 	int retries2;
 	vtime_t rfc_r2;           /* rfc rule: give up after this long (RFC 9293 3.8.3 R2) */
 	int syn_retries;
+	int syn_linear_timeouts;  /* SYN retries at the initial RTO, added to syn_retries */
 	int synack_retries;
 	/* options */
 	int timestamps;
@@ -55,6 +56,7 @@ struct tcp_knobs {
 	int keepalive_probes;
 	/* buffers and congestion */
 	int rmem;                 /* default receive buffer (tcp_rmem[1]) */
+	int rmem_max;             /* largest it may grow to (tcp_rmem[2]): sets the wscale */
 	int wmem;                 /* default send buffer (tcp_wmem[1]) */
 	int init_cwnd;            /* segments */
 	int somaxconn;

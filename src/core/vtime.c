@@ -20,7 +20,9 @@ static const struct unit units[] = {
 	{ "ms", VTIME_MS }, { "s", VTIME_S },   { "m", VTIME_MIN },
 };
 
-static int fail(char *err, size_t errlen, size_t *errpos, size_t pos, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static int fail(char *err, size_t errlen,
+						      size_t *errpos, size_t pos,
+						      const char *fmt, ...)
 {
 	va_list ap;
 

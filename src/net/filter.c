@@ -17,7 +17,8 @@ struct fparse {
 	size_t *errpos;
 };
 
-static int ferr(struct fparse *p, const char *at, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int ferr(struct fparse *p, const char *at,
+						      const char *fmt, ...)
 {
 	va_list ap;
 

@@ -38,6 +38,8 @@ static const struct knob_desc table[] = {
 	  "give up after this long when retry_time_budget is off (RFC 9293 3.8.3 R2)" },
 	{ "tcp_syn_retries", KNOB_INT, K(syn_retries), 1, 127, "6", "6",
 	  "SYN retransmissions before connect() fails" },
+	{ "tcp_syn_linear_timeouts", KNOB_INT, K(syn_linear_timeouts), 0, 127, "4", "0",
+	  "first SYN retries sent at the initial RTO, not doubled; added to tcp_syn_retries" },
 	{ "tcp_synack_retries", KNOB_INT, K(synack_retries), 1, 255, "5", "5",
 	  "SYN-ACK retransmissions before a pending connection is dropped" },
 	{ "tcp_timestamps", KNOB_INT, K(timestamps), 0, 1, "1", "1",
@@ -67,6 +69,9 @@ static const struct knob_desc table[] = {
 	  "unanswered probes before the connection is dropped" },
 	{ "tcp_rmem", KNOB_INT, K(rmem), 256, INT32_MAX / 2, "131072", "131072",
 	  "default receive buffer in bytes (tcp_rmem's middle value)" },
+	{ "tcp_rmem_max", KNOB_INT, K(rmem_max), 4096, INT32_MAX / 2, "33554432", "33554432",
+	  "largest receive buffer (tcp_rmem's last value); it sets the window scale: 10 for "
+	  "32 MB (Linux 6.18's default), 8 for packetdrill's 15 MB, 7 for the older 6 MB" },
 	{ "tcp_wmem", KNOB_INT, K(wmem), 256, INT32_MAX / 2, "16384", "16384",
 	  "default send buffer in bytes (tcp_wmem's middle value)" },
 	{ "init_cwnd", KNOB_INT, K(init_cwnd), 1, 1000, "10", "10",

@@ -201,9 +201,10 @@ void tcb_init_from_config(struct tcb *t)
 	t->ts_offset = (uint32_t)rng_next(t->h->env.rng);
 	/* Linux sizes the receive window from half the buffer (tcp_win_from_space with
 	 * the default scaling ratio) and the scale from the largest buffer it may grow
-	 * to (tcp_rmem[2], 6 MB), unless SO_RCVBUF fixed it. */
-	t->rcv_wscale = c->k.window_scaling ? wscale_for(t->rcvbuf_locked ? t->rcvbuf : 6291456u)
-					    : 0;
+	 * to (tcp_rmem[2]: 32 MB on Linux 6.18, scale 10), unless SO_RCVBUF fixed it. */
+	t->rcv_wscale = c->k.window_scaling
+				? wscale_for(t->rcvbuf_locked ? t->rcvbuf : (uint32_t)c->k.rmem_max)
+				: 0;
 	init_rcv_window(t, t->mss_offer);
 }
 
@@ -892,7 +893,7 @@ void tcb_input(struct tcb *t, const struct seg *s)
 				tcb_done(t, -ECONNRESET, "data after close");
 				return;
 			}
-			/* fall through */
+			__attribute__((fallthrough));
 		case TCPS_ESTABLISHED:
 			segment_text(t, s);
 			if (t->orphan)

@@ -232,16 +232,22 @@ static void rto_fired(struct tcb *t)
 	const struct tcp_config *c = &h->cfg;
 
 	if (t->state == TCPS_SYN_SENT || t->state == TCPS_SYN_RECEIVED) {
-		/* Linux tcp_write_timeout: SYNs and SYN-ACKs count retransmissions. */
-		int limit = t->state == TCPS_SYN_SENT ? c->k.syn_retries : c->k.synack_retries;
+		/* Linux tcp_write_timeout: SYNs and SYN-ACKs count retransmissions, and
+		 * a SYN gets tcp_syn_linear_timeouts more, spent first at the initial RTO
+		 * (tcp_retransmit_timer): SYNs at 0, 1, 2, 3, 4 s, then 5, 7, 11... */
+		bool syn = t->state == TCPS_SYN_SENT;
+		int linear = syn ? c->k.syn_linear_timeouts : 0;
+		int limit = (syn ? c->k.syn_retries : c->k.synack_retries) + linear;
 		if (t->retransmits >= limit) {
 			give_up(t);
 			return;
 		}
 		t->retransmits++;
-		t->backoff++;
 		h->ctr.timeouts++;
-		t->rto = t->rto * 2 > c->k.rto_max ? c->k.rto_max : t->rto * 2;
+		if (t->retransmits > linear) {
+			t->backoff++;
+			t->rto = t->rto * 2 > c->k.rto_max ? c->k.rto_max : t->rto * 2;
+		}
 		t->snd_nxt = t->iss;
 		tcb_send_syn(t);
 		tcb_timer_set(t, TCP_TIMER_RTO, t->rto);
