@@ -645,6 +645,33 @@ START_TEST(filter_parses_each_part)
 }
 END_TEST
 
+START_TEST(filter_window_length_options)
+{
+	struct seg_filter f = filter("a>b S. win 65160 len 0 mss 1460 wscale 10 ts sackOK");
+	struct seg s = { 0 };
+
+	s.saddr = 0x0a000001;
+	s.daddr = 0x0a000002;
+	s.flags = SEG_SYN | SEG_ACK;
+	s.wnd = 65160;
+	s.opt.present = SEG_OPT_MSS | SEG_OPT_WSCALE | SEG_OPT_TS | SEG_OPT_SACKOK;
+	s.opt.mss = 1460;
+	s.opt.wscale = 10;
+	ck_assert(seg_filter_match(&f, &s));
+	s.opt.wscale = 7;
+	ck_assert(!seg_filter_match(&f, &s));
+	s.opt.wscale = 10;
+	s.opt.present &= (uint8_t)~SEG_OPT_TS;
+	ck_assert(!seg_filter_match(&f, &s));
+	s.opt.present |= SEG_OPT_TS;
+	s.wnd = 65535;
+	ck_assert(!seg_filter_match(&f, &s));
+	s.wnd = 65160;
+	s.len = 1;
+	ck_assert(!seg_filter_match(&f, &s));
+}
+END_TEST
+
 START_TEST(filter_both_ways_and_wrapping_range)
 {
 	struct seg_filter f = filter("a<>b . seq 4294967290..10");
@@ -686,6 +713,9 @@ static const struct bad_filter bad_filters[] = {
 	{ "a:99999>b", "port number", 2 },
 	{ ">b", "expected a host name", 0 },
 	{ "data nodata", "given twice", 5 },
+	{ "win 70000", "expected a number up to 65535 after 'win'", 4 },
+	{ "wscale 15", "up to 14", 7 },
+	{ "len", "after 'len'", 3 },
 	{ "*", NULL, 0 },
 };
 
@@ -759,6 +789,7 @@ static Suite *net_suite(void)
 	tc = tcase_create("filter");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, filter_parses_each_part);
+	tcase_add_test(tc, filter_window_length_options);
 	tcase_add_test(tc, filter_both_ways_and_wrapping_range);
 	tcase_add_loop_test(tc, filter_errors_name_the_position, 0,
 			    sizeof(bad_filters) / sizeof(bad_filters[0]));

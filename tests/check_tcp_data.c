@@ -173,6 +173,28 @@ START_TEST(out_of_order_is_kept)
 }
 END_TEST
 
+/* RFC 2018 4: with SACK negotiated, each ACK sent while data is held out of order
+ * carries SACK blocks, the one holding the latest arrival first. */
+START_TEST(sack_blocks_carried)
+{
+	int fd = tt_established_passive(tt, 1000, 5000);
+
+	tt_send(tt, "P.", 5101, 1001, 100, TT_WIN);   /* hole 5001..5101 */
+	const struct tt_cap *c = tt_expect(tt, ".", 1001, 5001, 0);
+	ck_assert_str_eq(tt_opts_str(c), "nop,nop,sack 1 {5101:5201}");
+	tt_send(tt, "P.", 5301, 1001, 100, TT_WIN);   /* a second hole */
+	c = tt_expect(tt, ".", 1001, 5001, 0);
+	ck_assert_str_eq(tt_opts_str(c), "nop,nop,sack 2 {5301:5401} {5101:5201}");
+	tt_send(tt, "P.", 5201, 1001, 100, TT_WIN);   /* joins the two runs */
+	c = tt_expect(tt, ".", 1001, 5001, 0);
+	ck_assert_str_eq(tt_opts_str(c), "nop,nop,sack 1 {5101:5401}");
+	tt_send(tt, "P.", 5001, 1001, 100, TT_WIN);   /* fills the hole: no SACK left */
+	c = tt_expect(tt, ".", 1001, 5401, 0);
+	ck_assert_str_eq(tt_opts_str(c), "");
+	ck_assert_int_eq(sock_recv(tt->h, fd, NULL, 1000), 400);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- loss and RTO */
 
 /* BEHAVIOUR.md (TIME_WAIT, measured): one segment unanswered is sent again first as a
@@ -764,6 +786,7 @@ static Suite *data_suite(void)
 	tcase_add_test(peer, segmentation_by_mss);
 	tcase_add_test(peer, received_data_reaches_the_application);
 	tcase_add_test(peer, out_of_order_is_kept);
+	tcase_add_test(peer, sack_blocks_carried);
 	tcase_add_test(peer, loss_probe_then_rto_backoff);
 	tcase_add_test(peer, rto_without_loss_probe);
 	tcase_add_test(peer, no_loss_probe_without_sack);

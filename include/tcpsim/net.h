@@ -53,6 +53,9 @@ typedef void (*net_deliver_fn)(void *ctx, int node, const struct seg *seg);
  *   F*  R*               a trailing '*': at least these flags, others allowed
  *   data | nodata        has payload, or has none
  *   seq A[..B]  ack A[..B]   sequence / acknowledgment number in [A, B] mod 2^32
+ *   win N  len N         the window field (unscaled, as sent) / the payload length
+ *   mss N  wscale N      the option is present with this value
+ *   ts  sackOK           the option is present
  * The empty filter (or "*") matches every segment. */
 struct seg_filter {
 	uint32_t saddr, daddr;
@@ -64,6 +67,11 @@ struct seg_filter {
 	int8_t payload;          /* -1 any, 0 none, 1 some */
 	bool has_seq, has_ack;
 	uint32_t seq_lo, seq_hi, ack_lo, ack_hi;
+	bool has_win, has_len, has_mss, has_wscale;
+	uint16_t win, mss;
+	uint32_t len;
+	uint8_t wscale;
+	uint8_t opts_required;   /* SEG_OPT_* that must be present */
 };
 
 /* Resolves a name in a filter to an address; returns 0 or -ENOENT. */

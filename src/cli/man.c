@@ -58,7 +58,9 @@ static const char *const description[] = {
 	"direction \\fBa>b\\fR or \\fBa<>b\\fR (host names, addresses, \\fB*\\fR, each with "
 	"an optional \\fB:PORT\\fR); flags as tcpdump prints them, where \\fBF.\\fR is "
 	"exactly FIN+ACK, \\fB.\\fR a pure ACK, and a trailing \\fB*\\fR means at least "
-	"these flags; \\fBdata\\fR or \\fBnodata\\fR; \\fBseq A..B\\fR, \\fBack A..B\\fR.",
+	"these flags; \\fBdata\\fR or \\fBnodata\\fR; \\fBseq A..B\\fR, \\fBack A..B\\fR; "
+	"\\fBwin N\\fR (the window field as sent), \\fBlen N\\fR; the options "
+	"\\fBmss N\\fR, \\fBwscale N\\fR, \\fBts\\fR and \\fBsackOK\\fR.",
 	"\\fBrepeat N { ... }\\fR runs a block N times; \\fB{i}\\fR in a name is replaced by "
 	"the count from 0, so one block can open a thousand connections.",
 	NULL,

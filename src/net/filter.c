@@ -173,6 +173,31 @@ int seg_filter_parse(const char *text, net_resolve_fn resolve, void *ctx,
 				f->has_seq = true;
 			else
 				f->has_ack = true;
+		} else if (word_is(w, n, "win") || word_is(w, n, "len") || word_is(w, n, "mss") ||
+			   word_is(w, n, "wscale")) {
+			static const uint32_t max[] = { 65535, UINT32_MAX, 65535, 14 };
+			int k = w[0] == 'w' ? (w[1] == 'i' ? 0 : 3) : (w[0] == 'l' ? 1 : 2);
+			while (is_blank(*s))
+				s++;
+			const char *r = s;
+			while (*s && !is_blank(*s))
+				s++;
+			uint32_t v;
+			if (parse_u32(r, (size_t)(s - r), &v) || v > max[k])
+				return ferr(&p, r, "expected a number up to %u after '%.*s'",
+					    (unsigned)max[k], (int)n, w);
+			switch (k) {
+			case 0: f->has_win = true; f->win = (uint16_t)v; break;
+			case 1: f->has_len = true; f->len = v; break;
+			case 2: f->has_mss = true; f->mss = (uint16_t)v;
+				f->opts_required |= SEG_OPT_MSS; break;
+			default: f->has_wscale = true; f->wscale = (uint8_t)v;
+				f->opts_required |= SEG_OPT_WSCALE; break;
+			}
+		} else if (word_is(w, n, "ts")) {
+			f->opts_required |= SEG_OPT_TS;
+		} else if (word_is(w, n, "sackOK")) {
+			f->opts_required |= SEG_OPT_SACKOK;
 		} else if (word_is(w, n, "*")) {
 			/* matches everything: nothing to add */
 		} else {
@@ -183,7 +208,7 @@ int seg_filter_parse(const char *text, net_resolve_fn resolve, void *ctx,
 				return ferr(&p, w + bad,
 					    "unexpected \"%.*s\": expected a direction (a>b), flags "
 					    "(S F R P . as tcpdump prints them, e.g. F.), data, nodata, "
-					    "seq or ack", (int)n, w);
+					    "seq, ack, win, len, mss, wscale, ts or sackOK", (int)n, w);
 			if (have_flags)
 				return ferr(&p, w, "flags given twice");
 			f->flags_value = flags;
@@ -218,6 +243,12 @@ bool seg_filter_match(const struct seg_filter *f, const struct seg *s)
 	if (f->has_seq && !seq_between(f->seq_lo, s->seq, f->seq_hi))
 		return false;
 	if (f->has_ack && !((s->flags & SEG_ACK) && seq_between(f->ack_lo, s->ack, f->ack_hi)))
+		return false;
+	if ((f->has_win && s->wnd != f->win) || (f->has_len && s->len != f->len))
+		return false;
+	if ((s->opt.present & f->opts_required) != f->opts_required)
+		return false;
+	if ((f->has_mss && s->opt.mss != f->mss) || (f->has_wscale && s->opt.wscale != f->wscale))
 		return false;
 	return true;
 }

@@ -1591,9 +1591,30 @@ static int expect_counter(struct interp *in, const struct stmt *st, struct scrip
 	struct host *hp = world_host(in->w, h);
 	if (!hp)
 		return stmt_error(err, st, A(st, 0), "host %s has crashed", st->args[0].text);
-	if (tcp_counter_get(host_counters(hp), st->args[2].text, &v))
-		return stmt_error(err, st, A(st, 2), "unknown counter \"%s\" (tcpsim help expect "
-				  "lists them)", st->args[2].text);
+	/* Friendly names for the counters people ask about most; a state name counts
+	 * the host's connections in that state now (timewait: how many TIME_WAIT). */
+	static const struct {
+		const char *alias, *name;
+	} aliases[] = {
+		{ "resets_sent", "OutRsts" },      { "resets_received", "InRsts" },
+		{ "retransmits", "RetransSegs" },  { "segments_sent", "OutSegs" },
+		{ "segments_received", "InSegs" }, { "timewait", "TIME_WAIT" },
+		{ "established", "ESTABLISHED" },
+	};
+	const char *name = st->args[2].text;
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcasecmp(name, aliases[i].alias))
+			name = aliases[i].name;
+	enum tcp_state gauge;
+	if (tcp_state_parse(name, &gauge) == 0) {
+		uint64_t counts[TCPS_COUNT];
+		host_state_counts(hp, counts);
+		v = counts[gauge];
+	} else if (tcp_counter_get(host_counters(hp), name, &v)) {
+		return stmt_error(err, st, A(st, 2), "unknown counter \"%s\" (tcpsim help counters "
+				  "lists them; a state name counts connections in that state)",
+				  st->args[2].text);
+	}
 	const char *op = st->nargs == 5 ? st->args[3].text : "==";
 	arg_u64(st, A(st, st->nargs - 1), UINT64_MAX, &want, err);
 	bool ok = !strcmp(op, "==") ? v == want : !strcmp(op, "!=") ? v != want
@@ -1961,7 +1982,7 @@ static const struct cmd table[] = {
 	  "Drops the next, the Nth (1st, 2nd, 3rd...) or every segment matching the filter, "
 	  "counted from now. FILTER: a direction a>b (or a<>b), flags as tcpdump prints them "
 	  "(F. is exactly FIN+ACK, F* any segment with FIN, . a pure ACK), data or nodata, "
-	  "seq A..B, ack A..B.",
+	  "seq A..B, ack A..B, win N (as sent), len N, mss N, wscale N, ts, sackOK.",
 	  "host a 10.0.0.1\nhost b 10.0.0.2\nlink a b delay 1ms\ndrop 2nd a>b F*\n" },
 	{ "dup", WORLDCMD, "dup next|every|Nth FILTER", "duplicate a segment",
 	  "Delivers the matching segment twice.", NULL },
@@ -1987,7 +2008,9 @@ static const struct cmd table[] = {
 	  "check what happened",
 	  "Checks a socket's state (now, or by D from now), the states it went through, the "
 	  "next segment on a direction, that no segment comes, a host counter (netstat "
-	  "names such as TCPAbortOnClose, or TW), or a timer's time left. Wire expectations "
+	  "names such as TCPAbortOnClose or OutRsts, or resets_sent, retransmits; a state "
+	  "name such as TIME_WAIT, or timewait, counts the connections in it now), or a "
+	  "timer's time left. Wire expectations "
 	  "are strict: on a direction, each takes the next segment sent; an unmatched one "
 	  "fails unless an ignore pattern covers it. The first wire expectation on a "
 	  "direction starts at the segments sent by the statement before it (skipping other "

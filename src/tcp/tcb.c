@@ -432,6 +432,7 @@ static void keep_ooo(struct tcb *t, const struct seg *s, uint32_t off, uint32_t 
 	uint32_t seq = s->seq + off;
 	struct ooo_seg **pp = &t->ooo;
 
+	t->ooo_last = seq;
 	while (*pp && seq_lt((*pp)->seq, seq))
 		pp = &(*pp)->next;
 	/* An exact duplicate of what is kept adds nothing. */

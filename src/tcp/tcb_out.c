@@ -63,6 +63,36 @@ uint32_t tcb_rcv_window(struct tcb *t)
 	return win;
 }
 
+/*
+ * SACK blocks for what is held out of order (RFC 2018 4): contiguous runs of the
+ * queue, the one holding the latest arrival first, then the others in sequence
+ * order; three fit beside the timestamp option, four without it.
+ */
+static void add_sack(const struct tcb *t, struct seg_opts *o)
+{
+	struct seg_sack runs[32];
+	int n = 0, latest = 0;
+
+	for (const struct ooo_seg *q = t->ooo; q && n < 32; q = q->next) {
+		if (n && seq_leq(q->seq, runs[n - 1].right)) {
+			if (seq_gt(q->seq + q->len, runs[n - 1].right))
+				runs[n - 1].right = q->seq + q->len;
+		} else {
+			runs[n++] = (struct seg_sack){ q->seq, q->seq + q->len };
+		}
+		if (seq_between(q->seq, t->ooo_last, q->seq + q->len))
+			latest = n - 1;
+	}
+	if (!n)
+		return;
+	int max = (o->present & SEG_OPT_TS) ? 3 : 4;
+	o->present |= SEG_OPT_SACK;
+	o->sack[o->nsack++] = runs[latest];
+	for (int i = 0; i < n && o->nsack < max; i++)
+		if (i != latest)
+			o->sack[o->nsack++] = runs[i];
+}
+
 /* A segment from this connection with the common fields filled. */
 static struct seg *new_seg(struct tcb *t, uint8_t flags, uint32_t seq)
 {
@@ -89,6 +119,8 @@ static struct seg *new_seg(struct tcb *t, uint8_t flags, uint32_t seq)
 			s->opt.ts_val = tcb_ts_now(t);
 			s->opt.ts_ecr = t->ts_recent;
 		}
+		if (t->sack_ok && t->ooo && (flags & SEG_ACK) && !(flags & SEG_RST))
+			add_sack(t, &s->opt);
 	}
 	return s;
 }

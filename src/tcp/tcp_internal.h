@@ -100,6 +100,7 @@ struct tcb {
 	struct bytes rcvq;      /* in order, not yet read */
 	struct ooo_seg *ooo;
 	uint32_t ooo_bytes;
+	uint32_t ooo_last;      /* start of the latest out-of-order arrival (SACK order) */
 	bool ooo_fin;           /* a FIN arrived out of order, at ooo_fin_seq */
 	uint32_t ooo_fin_seq;
 
