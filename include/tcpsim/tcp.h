@@ -73,7 +73,8 @@ const char *tcp_timer_name(enum tcp_timer t); /* "RTO", "TLP", "persist", ... */
 	X(abort_on_linger, "TCPAbortOnLinger", "closes with SO_LINGER 0 sending RST")   \
 	X(abort_on_timeout, "TCPAbortOnTimeout", "connections given up after retries")  \
 	X(listen_overflows, "ListenOverflows", "SYNs dropped for a full accept queue")  \
-	X(tw_created, "TW", "TIME_WAIT entries created")                                \
+	X(tw_created, "TWCreated", "TIME_WAIT entries made (tcpsim's own count)")         \
+	X(tw_finished, "TW", "TIME_WAIT entries that ran their full time")              \
 	X(tw_killed, "TWKilled", "TIME_WAIT entries ended by an RST")                   \
 	X(tw_recycled, "TWRecycled", "TIME_WAIT 4-tuples reused by connect()")          \
 	X(tw_overflow, "TCPTimeWaitOverflow", "closes past tcp_max_tw_buckets")          \

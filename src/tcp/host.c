@@ -44,6 +44,7 @@ void host_free(struct host *h)
 {
 	if (!h)
 		return;
+	tw_free_all(h);
 	for (uint32_t i = 0; i < h->ntcbs; i++) {
 		struct tcb *t = h->tcbs[i];
 		if (!t)
@@ -117,6 +118,10 @@ void host_random_iss(struct host *h)
 
 uint32_t host_new_iss(struct host *h)
 {
+	if (h->iss_hint) {
+		h->iss_hint = false;
+		return h->iss_hint_value;
+	}
 	if (h->iss_fixed) {
 		uint32_t iss = h->iss_next;
 		h->iss_next += h->iss_step;
@@ -190,9 +195,13 @@ void tcb_release(struct tcb *t)
 	tcb_timers_cancel_all(t);
 	tcb_unhash(t);
 	host_unbind(t);
-	struct tcp_event ev = { .kind = TCP_EV_SOCK_FREE, .host = h->env.node, .sock = t->id };
-	host_emit(h, &ev);
-	hmap_del(&h->ids, t->id);
+	/* A TCB handed over to a TIME_WAIT entry leaves its id to the entry. */
+	if (!t->handed_over) {
+		struct tcp_event ev = { .kind = TCP_EV_SOCK_FREE, .host = h->env.node,
+					.sock = t->id };
+		host_emit(h, &ev);
+		hmap_del(&h->ids, t->id);
+	}
 	h->tcbs[t->slot] = NULL;
 	h->free_slots[h->nfree++] = t->slot;
 	bytes_free(&t->sndq, h->env.alloc);
@@ -211,7 +220,7 @@ struct tcb *host_tcb(const struct host *h, uint32_t id)
 {
 	uint32_t slot;
 
-	if (hmap_get(&h->ids, id, &slot))
+	if (hmap_get(&h->ids, id, &slot) || (slot & TW_TAG))
 		return NULL;
 	return h->tcbs[slot];
 }
@@ -281,7 +290,9 @@ void tcb_unhash(struct tcb *t)
 	uint32_t slot;
 
 	if (t->hashed) {
-		hmap_del(&h->conns, conn_key(t->lport, t->raddr, t->rport));
+		uint64_t key = conn_key(t->lport, t->raddr, t->rport);
+		if (hmap_get(&h->conns, key, &slot) == 0 && slot == t->slot)
+			hmap_del(&h->conns, key);
 		t->hashed = false;
 	}
 	if (t->state == TCPS_LISTEN || (hmap_get(&h->listeners, t->lport, &slot) == 0 &&
@@ -328,6 +339,20 @@ int host_bind_port(struct host *h, struct tcb *t, uint16_t port)
 	pu->explicit_++;
 	pu->noreuse += !t->reuseaddr;
 	t->lport = port;
+	t->bound = true;
+	t->bound_explicit = true;
+	return 0;
+}
+
+int host_hold_port(struct tcb *t)
+{
+	struct port_use *pu = port_use(t->h, t->lport, true);
+
+	if (!pu)
+		return -ENOMEM;
+	pu->total++;
+	pu->explicit_++;
+	pu->noreuse += !t->reuseaddr;
 	t->bound = true;
 	t->bound_explicit = true;
 	return 0;
@@ -403,8 +428,14 @@ int host_pick_port(struct host *h, struct tcb *t, uint32_t raddr, uint16_t rport
 			struct port_use *pu = port_use(h, (uint16_t)port, false);
 			if (pu && pu->explicit_)
 				continue;
-			if (hmap_get(&h->conns, conn_key((uint16_t)port, raddr, rport), NULL) == 0)
-				continue;
+			uint32_t held;
+			if (hmap_get(&h->conns, conn_key((uint16_t)port, raddr, rport), &held) == 0) {
+				/* A TIME_WAIT entry may give its 4-tuple up (tcp_tw_reuse). */
+				if (!(held & TW_TAG) ||
+				    !tw_reuse(h, held & ~TW_TAG, &t->tw_iss, &t->tw_ts_recent))
+					continue;
+				t->tw_reused = true;
+			}
 			pu = port_use(h, (uint16_t)port, true);
 			if (!pu)
 				return -ENOMEM;
@@ -433,7 +464,10 @@ void host_input(struct host *h, const struct seg *s)
 	if (s->daddr != h->addr)
 		return;
 	if (hmap_get(&h->conns, conn_key(s->dport, s->saddr, s->sport), &slot) == 0) {
-		tcb_input(h->tcbs[slot], s);
+		if (slot & TW_TAG)
+			tw_input(h, slot & ~TW_TAG, s);
+		else
+			tcb_input(h->tcbs[slot], s);
 		return;
 	}
 	if (hmap_get(&h->listeners, s->dport, &slot) == 0) {
@@ -447,10 +481,15 @@ void host_input(struct host *h, const struct seg *s)
 
 int host_sock_info(const struct host *h, uint32_t id, struct tcp_info *i)
 {
-	const struct tcb *t = host_tcb(h, id);
+	uint32_t slot;
 
-	if (!t)
+	if (hmap_get(&h->ids, id, &slot))
 		return -ENOENT;
+	if (slot & TW_TAG) {
+		tw_info(tw_get(h, slot & ~TW_TAG), i);
+		return 0;
+	}
+	const struct tcb *t = h->tcbs[slot];
 	memset(i, 0, sizeof(*i));
 	i->id = t->id;
 	i->state = t->state;
@@ -495,9 +534,9 @@ int host_sock_info(const struct host *h, uint32_t id, struct tcp_info *i)
 
 enum tcp_state host_sock_state(const struct host *h, uint32_t id)
 {
-	const struct tcb *t = host_tcb(h, id);
+	struct tcp_info i;
 
-	return t ? t->state : TCPS_CLOSED;
+	return host_sock_info(h, id, &i) ? TCPS_CLOSED : i.state;
 }
 
 static int by_id(const void *a, const void *b)
@@ -511,13 +550,17 @@ void host_sock_foreach(const struct host *h, void (*fn)(void *ctx, const struct 
 		       void *ctx)
 {
 	uint32_t n = 0;
-	uint32_t *ids = mem_allocarray(h->env.alloc, NULL, h->ntcbs ? h->ntcbs : 1, sizeof(*ids));
+	uint32_t *ids = mem_allocarray(h->env.alloc, NULL, h->ntcbs + h->tw_count + 1,
+				       sizeof(*ids));
 
 	if (!ids)
 		return;
 	for (uint32_t s = 0; s < h->ntcbs; s++)
-		if (h->tcbs[s])
+		if (h->tcbs[s] && !h->tcbs[s]->handed_over)
 			ids[n++] = h->tcbs[s]->id;
+	for (uint32_t k = 0; k < h->tw_used; k++)
+		if (tw_get(h, k)->in_use)
+			ids[n++] = tw_get(h, k)->id;
 	qsort(ids, n, sizeof(*ids), by_id);
 	for (uint32_t k = 0; k < n; k++) {
 		struct tcp_info info;
@@ -531,6 +574,11 @@ void host_state_counts(const struct host *h, uint64_t counts[TCPS_COUNT])
 {
 	memset(counts, 0, sizeof(uint64_t) * TCPS_COUNT);
 	for (uint32_t s = 0; s < h->ntcbs; s++)
-		if (h->tcbs[s])
+		if (h->tcbs[s] && !h->tcbs[s]->handed_over)
 			counts[h->tcbs[s]->state]++;
+	for (uint32_t k = 0; k < h->tw_used; k++) {
+		const struct tw *tw = tw_get(h, k);
+		if (tw->in_use)
+			counts[(tw->flags & TW_FIN_WAIT_2) ? TCPS_FIN_WAIT_2 : TCPS_TIME_WAIT]++;
+	}
 }

@@ -178,8 +178,16 @@ int sock_connect(struct host *h, int fd, uint32_t addr, uint16_t port)
 		rc = host_pick_port(h, t, addr, port);
 		if (rc)
 			RETURN(rc);
-	} else if (hmap_get(&h->conns, conn_key(t->lport, addr, port), NULL) == 0) {
-		RETURN(-EADDRNOTAVAIL);
+	} else {
+		/* A port fixed by bind(): the 4-tuple must be free, or held by a TIME_WAIT
+		 * entry that tcp_tw_reuse lets go. */
+		uint32_t held;
+		if (hmap_get(&h->conns, conn_key(t->lport, addr, port), &held) == 0) {
+			if (!(held & TW_TAG) ||
+			    !tw_reuse(h, held & ~TW_TAG, &t->tw_iss, &t->tw_ts_recent))
+				RETURN(-EADDRNOTAVAIL);
+			t->tw_reused = true;
+		}
 	}
 	tcb_init_from_config(t);
 	rc = tcb_hash(t);
@@ -190,7 +198,14 @@ int sock_connect(struct host *h, int fd, uint32_t addr, uint16_t port)
 	t->sk_err = 0;
 	t->rcv_eof = false;
 	t->connect_started = true;
-	t->iss = host_new_iss(h);
+	/* Linux tcp_twsk_unique: a reused TIME_WAIT 4-tuple starts above the old
+	 * SND.NXT, remembering its last timestamp. */
+	t->iss = t->tw_reused ? t->tw_iss : host_new_iss(h);
+	if (t->tw_reused && t->h->cfg.k.timestamps) {
+		t->ts_recent = t->tw_ts_recent;
+		t->ts_recent_stamp = host_now(h);
+	}
+	t->tw_reused = false;
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->sndq_seq = t->iss + 1;
 	t->snd_wl2 = t->iss;
@@ -422,9 +437,10 @@ int sock_close(struct host *h, int fd)
 	}
 	if (t->linger_on && t->linger_s > 0 && !t->nonblock && t->state != TCPS_CLOSED)
 		tcb_timer_set(t, TCP_TIMER_LINGER, (vtime_t)t->linger_s * VTIME_S);
-	/* An orphan already in FIN_WAIT_2 gets its limit now. */
+	/* An orphan already in FIN_WAIT_2 (the application had shut down writing) now
+	 * waits tcp_fin_timeout at most, as a compact entry (Linux tcp_close). */
 	if (t->state == TCPS_FIN_WAIT_2 && r->orphan_fin_wait2_timeout)
-		tcb_timer_set(t, TCP_TIMER_FIN_WAIT_2, h->cfg.k.fin_timeout);
+		tw_enter(t, true, "close()");
 	RETURN(0);
 }
 

@@ -9,7 +9,8 @@
 /*
  * RFC 9293 3.10.7 "SEGMENT ARRIVES", in its order, for every state. Each rule cites
  * the RFC section or the Linux function it follows; where Linux and the RFC part,
- * a rule switch (struct tcp_rules) chooses. TIME_WAIT is kept as a full TCB here.
+ * a rule switch (struct tcp_rules) chooses. A TCB never stays in TIME_WAIT: it hands
+ * the connection over to a compact entry (tw.c), which has its own input function.
  */
 
 static const char *const state_names[TCPS_COUNT] = {
@@ -198,7 +199,16 @@ void tcb_init_from_config(struct tcb *t)
 	t->rto = c->k.rto_initial;
 	t->cwnd = (uint32_t)c->k.init_cwnd;
 	t->ssthresh = 0x7fffffff;
-	t->ts_offset = (uint32_t)rng_next(t->h->env.rng);
+	/* Linux gives each connection a secret timestamp offset keyed by its 4-tuple
+	 * (secure_tcp_seq_and_tsoff): unrelated across connections, as measured, yet
+	 * the same for a new incarnation of one 4-tuple, so a SYN into TIME_WAIT
+	 * carries a newer timestamp (RFC 6191). */
+	uint64_t k = t->h->port_secret ^ 0x5bd1e9955bd1e995ULL;
+	k ^= ((uint64_t)t->laddr << 32 | t->raddr) * 0x9e3779b97f4a7c15ULL;
+	k ^= ((uint64_t)t->lport << 16 | t->rport) * 0xc2b2ae3d27d4eb4fULL;
+	k ^= k >> 29;
+	k *= 0xbf58476d1ce4e5b9ULL;
+	t->ts_offset = (uint32_t)(k ^ (k >> 32));
 	/* Linux sizes the receive window from half the buffer (tcp_win_from_space with
 	 * the default scaling ratio) and the scale from the largest buffer it may grow
 	 * to (tcp_rmem[2]: 32 MB on Linux 6.18, scale 10), unless SO_RCVBUF fixed it. */
@@ -308,8 +318,9 @@ void tcb_listen_input(struct tcb *l, const struct seg *s)
 	t->keepalive = l->keepalive;
 	t->linger_on = l->linger_on;
 	t->linger_s = l->linger_s;
+	t->reuseaddr = l->reuseaddr;
 	tcb_init_from_config(t);
-	if (tcb_hash(t)) {
+	if (tcb_hash(t) || host_hold_port(t)) {
 		tcb_release(t);
 		return;
 	}
@@ -680,8 +691,9 @@ static void reset_received(struct tcb *t)
 	}
 }
 
-/* Eighth: the FIN bit, once everything before it has arrived. */
-static void fin_received(struct tcb *t)
+/* Eighth: the FIN bit, once everything before it has arrived. Returns false when
+ * the TCB was handed over to a TIME_WAIT entry. */
+static bool fin_received(struct tcb *t)
 {
 	t->rcv_nxt++;
 	t->rcv_eof = true;
@@ -703,27 +715,25 @@ static void fin_received(struct tcb *t)
 		 * (by this very segment too): TIME_WAIT. Linux ACKs at once. */
 		tcb_send_ack(t);
 		if (our_fin_acked(t)) {
-			tcb_set_state(t, TCPS_TIME_WAIT, "FIN received");
-			tcb_timers_cancel_all(t);
-			tcb_timer_set(t, TCP_TIMER_TIME_WAIT, knob_timewait_len(&t->h->cfg));
-		} else {
-			tcb_set_state(t, TCPS_CLOSING, "FIN received");
+			tw_enter(t, false, "FIN received");
+			return false;
 		}
+		tcb_set_state(t, TCPS_CLOSING, "FIN received");
 		break;
 	case TCPS_FIN_WAIT_2:
+		/* Linux tcp_fin: ACK, then the connection lives on as a TIME_WAIT entry. */
 		tcb_send_ack(t);
-		tcb_set_state(t, TCPS_TIME_WAIT, "FIN received");
-		tcb_timers_cancel_all(t);
-		tcb_timer_set(t, TCP_TIMER_TIME_WAIT, knob_timewait_len(&t->h->cfg));
-		break;
+		tw_enter(t, false, "FIN received");
+		return false;
 	default:
 		break;
 	}
+	return true;
 }
 
 /* The ACK of our FIN changes state in FIN_WAIT_1, CLOSING and LAST_ACK. Returns
- * false when the TCB is gone. */
-static bool fin_ack_transitions(struct tcb *t)
+ * false when the TCB is gone (closed, or handed over to a TIME_WAIT entry). */
+static bool fin_ack_transitions(struct tcb *t, const struct seg *s)
 {
 	const struct tcp_config *c = &t->h->cfg;
 
@@ -731,18 +741,24 @@ static bool fin_ack_transitions(struct tcb *t)
 		return true;
 	switch (t->state) {
 	case TCPS_FIN_WAIT_1:
-		tcb_set_state(t, TCPS_FIN_WAIT_2, "ACK of FIN");
 		tcb_timer_cancel(t, TCP_TIMER_RTO);
 		tcb_timer_cancel(t, TCP_TIMER_TLP);
-		/* Linux tcp_rcv_state_process: an orphan waits tcp_fin_timeout at most. */
-		if (t->orphan && c->r.orphan_fin_wait2_timeout)
+		/* Linux tcp_rcv_state_process: an orphan waits tcp_fin_timeout at most, as
+		 * a compact entry in the FIN_WAIT_2 substate; unless this segment brings
+		 * the FIN too, which the full socket takes first ("we could lose such
+		 * FIN otherwise"). */
+		if (t->orphan && c->r.orphan_fin_wait2_timeout) {
+			if (!(s->flags & SEG_FIN)) {
+				tw_enter(t, true, "ACK of FIN");
+				return false;
+			}
 			tcb_timer_set(t, TCP_TIMER_FIN_WAIT_2, c->k.fin_timeout);
+		}
+		tcb_set_state(t, TCPS_FIN_WAIT_2, "ACK of FIN");
 		return true;
 	case TCPS_CLOSING:
-		tcb_set_state(t, TCPS_TIME_WAIT, "ACK of FIN");
-		tcb_timers_cancel_all(t);
-		tcb_timer_set(t, TCP_TIMER_TIME_WAIT, knob_timewait_len(c));
-		return true;
+		tw_enter(t, false, "ACK of FIN");
+		return false;
 	case TCPS_LAST_ACK:
 		tcb_done(t, 0, "ACK of FIN");
 		return false;
@@ -827,10 +843,6 @@ void tcb_input(struct tcb *t, const struct seg *s)
 	}
 	/* First: sequence number. */
 	if (!acceptable(t, s)) {
-		/* Linux tcp_timewait_state_process: in TIME_WAIT a retransmitted FIN or
-		 * other old segment carrying an ACK restarts the wait, and is ACKed. */
-		if (t->state == TCPS_TIME_WAIT && (s->flags & SEG_ACK) && !(s->flags & SEG_RST))
-			tcb_timer_set(t, TCP_TIMER_TIME_WAIT, knob_timewait_len(&h->cfg));
 		if (!(s->flags & SEG_RST)) {
 			/* Linux tcp_validate_incoming: a SYN out of window is challenged;
 			 * others get a duplicate ACK (RFC 9293). */
@@ -850,8 +862,6 @@ void tcb_input(struct tcb *t, const struct seg *s)
 	if (s->flags & SEG_RST) {
 		if (s->seq == t->rcv_nxt) {
 			reset_received(t);
-		} else if (t->state == TCPS_TIME_WAIT && !r->tw_rst_challenge) {
-			/* Linux tcp_timewait_state_process drops inexact RSTs silently. */
 		} else {
 			challenge_ack(t);
 		}
@@ -871,13 +881,10 @@ void tcb_input(struct tcb *t, const struct seg *s)
 			return;
 		}
 		syn_acked(t, s);
-	} else if (t->state == TCPS_TIME_WAIT) {
-		/* RFC 9293: only a retransmitted FIN can arrive; ACK it and restart the
-		 * 2 MSL wait (below, with the FIN). */
 	} else if (!process_ack(t, s)) {
 		return;
 	}
-	if (!fin_ack_transitions(t))
+	if (!fin_ack_transitions(t, s))
 		return;
 	/* Seventh: the text. */
 	if (s->len && seq_gt(s->seq + s->len, t->rcv_nxt)) {
@@ -909,23 +916,23 @@ void tcb_input(struct tcb *t, const struct seg *s)
 	/* Eighth: FIN, when it is the next thing expected; one ahead of a hole waits. */
 	if (s->flags & SEG_FIN) {
 		uint32_t fseq = s->seq + s->len;
-		if (t->state == TCPS_TIME_WAIT || t->state == TCPS_CLOSE_WAIT ||
-		    t->state == TCPS_CLOSING || t->state == TCPS_LAST_ACK) {
-			/* A retransmitted FIN: ACK it; TIME_WAIT starts its wait again. */
+		if (t->state == TCPS_CLOSE_WAIT || t->state == TCPS_CLOSING ||
+		    t->state == TCPS_LAST_ACK) {
+			/* A retransmitted FIN: ACK it again. */
 			tcb_send_ack(t);
-			if (t->state == TCPS_TIME_WAIT)
-				tcb_timer_set(t, TCP_TIMER_TIME_WAIT, knob_timewait_len(&h->cfg));
 			return;
 		}
 		if (fseq == t->rcv_nxt) {
-			fin_received(t);
+			if (!fin_received(t))
+				return;
 		} else if (seq_gt(fseq, t->rcv_nxt)) {
 			t->ooo_fin = true;
 			t->ooo_fin_seq = fseq;
 		}
 	} else if (t->ooo_fin && t->ooo_fin_seq == t->rcv_nxt) {
 		t->ooo_fin = false;
-		fin_received(t);
+		if (!fin_received(t))
+			return;
 	}
 	if (t->state == TCPS_CLOSED)
 		return;

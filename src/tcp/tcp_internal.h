@@ -60,6 +60,9 @@ struct tcb {
 	bool bound_explicit;    /* by bind() (or listen), not by connect() */
 	bool listening;         /* counted as a listener of its port */
 	bool passive;           /* opened from a listener (RFC 9293: passive OPEN) */
+	bool handed_over;       /* its connection lives on as a TIME_WAIT entry */
+	bool tw_reused;         /* connect() took over a TIME_WAIT 4-tuple: start from */
+	uint32_t tw_iss, tw_ts_recent; /* ... this ISS, and its last timestamp */
 	bool sndbuf_locked, rcvbuf_locked; /* set by SO_SNDBUF / SO_RCVBUF */
 
 	/* socket level */
@@ -152,6 +155,52 @@ struct tcb {
 	vtime_t timer_at[TCP_TIMER_COUNT];
 };
 
+/* ---------------------------------------------------------------- TIME_WAIT entries */
+
+/* In the 4-tuple and id tables, a value with this bit names a TIME_WAIT entry. */
+#define TW_TAG 0x80000000u
+
+#define TW_FIN_WAIT_2 0x01  /* substate: an orphan waiting for the peer's FIN */
+#define TW_TS 0x02          /* timestamps were on */
+#define TW_BOUND 0x04       /* holds its local port */
+#define TW_EXPLICIT 0x08    /* ... taken by bind() or a listener */
+#define TW_REUSE 0x10       /* ... with SO_REUSEADDR */
+
+/* What is left of a connection in TIME_WAIT (or an orphan in FIN_WAIT_2): Linux's
+ * time-wait minisocket, 72 bytes instead of a full TCB, so a million cost 72 MB. */
+struct tw {
+	struct host *h;
+	evq_id timer;
+	vtime_t ts_recent_stamp;
+	uint32_t raddr;
+	uint16_t lport, rport;
+	uint32_t rcv_nxt, snd_nxt;
+	uint32_t ts_recent, ts_offset;
+	uint32_t rcv_wnd;        /* bytes, as advertised when it was made */
+	uint32_t id;             /* the connection's id: names follow it here */
+	uint32_t idx;            /* its place in the pool */
+	uint8_t rcv_wscale;
+	uint8_t flags;           /* TW_* */
+	uint8_t in_use;
+};
+
+#define TW_CHUNK 1024
+
+/* Hands a TCB over to a TIME_WAIT entry (or, with fin_wait_2, an orphan's FIN_WAIT_2
+ * entry): the entry takes the connection's id, 4-tuple and port, and the TCB is left
+ * CLOSED for any descriptor still on it. Past tcp_max_tw_buckets no entry is made
+ * (TCPTimeWaitOverflow) and the connection simply ends. */
+void tw_enter(struct tcb *t, bool fin_wait_2, const char *reason);
+/* A segment for a TIME_WAIT entry (Linux tcp_timewait_state_process). */
+void tw_input(struct host *h, uint32_t idx, const struct seg *s);
+struct tw *tw_get(const struct host *h, uint32_t idx);
+/* connect(): may this entry's 4-tuple be taken (tcp_tw_reuse, tcp_twsk_unique)? If
+ * so the entry goes (TWRecycled) and *iss, *ts_recent are what the new one starts
+ * from. */
+bool tw_reuse(struct host *h, uint32_t idx, uint32_t *iss, uint32_t *ts_recent);
+void tw_info(const struct tw *tw, struct tcp_info *i);
+void tw_free_all(struct host *h);
+
 /* ---------------------------------------------------------------- the host */
 
 struct hmap_entry {
@@ -198,9 +247,17 @@ struct host {
 	struct port_use *port_use;
 	uint32_t nport_use, cap_port_use;
 
+	/* TIME_WAIT entries */
+	struct tw **tw_chunks;
+	uint32_t tw_nchunks, tw_cap_chunks, tw_used;
+	uint32_t *tw_free;
+	uint32_t tw_nfree, tw_count;
+
 	/* ISS and ephemeral ports */
 	bool iss_fixed;
 	uint32_t iss_next, iss_step;
+	bool iss_hint;          /* the next ISS is this one (a SYN into TIME_WAIT) */
+	uint32_t iss_hint_value;
 	uint64_t port_secret;
 	uint32_t port_perturb[256];
 };
@@ -227,6 +284,9 @@ void host_fd_free(struct host *h, int fd);
 int tcb_hash(struct tcb *t);
 void tcb_unhash(struct tcb *t);
 int host_bind_port(struct host *h, struct tcb *t, uint16_t port);
+/* An accepted connection holds its listener's port, as Linux's children share the
+ * listener's bind bucket (inet_inherit_port). */
+int host_hold_port(struct tcb *t);
 void host_unbind(struct tcb *t);
 void host_set_reuseaddr(struct tcb *t, bool on);
 int host_pick_port(struct host *h, struct tcb *t, uint32_t raddr, uint16_t rport);
