@@ -52,7 +52,8 @@ static const char *const description[] = {
 	"Wire expectations (\\fBexpect next\\fR) are strict on each direction: each takes "
 	"the next segment sent on it, which must match, unless an \\fBignore\\fR pattern "
 	"covers it. The first wire expectation on a direction takes the first matching "
-	"segment sent since the latest run of other statements began. Segments are "
+	"segment sent since the latest run of other statements began. \\fBexpect none\\fR "
+	"looks only at what is sent during its own window. Segments are "
 	"matched as their sender sent them, so one a fault then dropped still counts.",
 	"Filters (in \\fBexpect next\\fR, \\fBdrop\\fR, \\fBignore\\fR...) are words: a "
 	"direction \\fBa>b\\fR or \\fBa<>b\\fR (host names, addresses, \\fB*\\fR, each with "

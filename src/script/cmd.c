@@ -1532,20 +1532,24 @@ static int expect_wire(struct interp *in, const struct stmt *st, bool none,
 	cursor_room(in);
 	size_t idx = (size_t)from * (size_t)in->ncursor + (size_t)to;
 	/* A direction's first expectation takes the first matching segment sent since
-	 * the latest run of other statements began; after it, the direction is strict. */
+	 * the latest run of other statements began; after it, the direction is strict.
+	 * "expect none" is about its own window only: it looks at what is sent from now
+	 * on, and leaves the direction's cursor as it was. */
 	bool first = !in->tracked[idx];
-	if (first) {
+	size_t none_cursor = in->nwire;
+	if (first && !none) {
 		in->tracked[idx] = true;
 		in->cursor[idx] = in->ctx_wire;
 	}
-	struct wire_wait ww = { from, to, &in->cursor[idx], first && !none ? &f : NULL,
+	size_t *cursor = none ? &none_cursor : &in->cursor[idx];
+	struct wire_wait ww = { from, to, cursor, first && !none ? &f : NULL,
 				w.any ? 0 : w.lo };
 	vtime_t now = world_now(in->w);
 	vtime_t limit = w.any ? in->o.block_limit : (w.hi > now ? w.hi - now : 0);
 	char want[512], got[512];
 	snprintf(want, sizeof(want), "%s", st->source);
 	bool found = interp_wait(in, next_on_dir, &ww, limit);
-	if (found && in->wire[in->cursor[idx]].t > w.hi && !w.any)
+	if (found && in->wire[*cursor].t > w.hi && !w.any)
 		found = false;
 	char t1[VTIME_BUFSZ], t2[VTIME_BUFSZ];
 	if (none) {
@@ -1553,8 +1557,7 @@ static int expect_wire(struct interp *in, const struct stmt *st, bool none,
 			interp_pass(in);
 			return 0;
 		}
-		describe_seg(in, &in->wire[in->cursor[idx]], got, sizeof(got));
-		in->cursor[idx]++;
+		describe_seg(in, &in->wire[*cursor], got, sizeof(got));
 		interp_fail(in, st, A(st, 1), "expected no segment, but %s", got);
 		return 0;
 	}
