@@ -9,6 +9,7 @@
 
 #include "tcpsim/tcpsim.h"
 #include "tcpsim/script.h"
+#include "tcpsim/pd.h"
 #include "man.h"
 
 /* Exit statuses: 0 success, 1 an expectation failed, 2 usage errors, scripts that do
@@ -29,8 +30,7 @@ static const struct subcommand subcommands[] = {
 	  "the interactive REPL" },
 	{ "bench", "measure the simulator's speed and memory",
 	  "the connection-lifecycle benchmark (the event-queue benchmark is `make bench`)" },
-	{ "packetdrill", "run packetdrill scripts against the simulated Linux endpoint",
-	  "the packetdrill front end" },
+	{ "packetdrill", "run packetdrill scripts against the simulated Linux endpoint", NULL },
 	{ "workload", "connection churn and port-exhaustion analysis",
 	  "the workload generator" },
 	{ "explore", "try every fault schedule of a script up to k faults",
@@ -192,6 +192,58 @@ static int cmd_run(int argc, char **argv)
 	return failed ? EXIT_FAILED : EXIT_OK;
 }
 
+static int cmd_packetdrill(int argc, char **argv)
+{
+	struct pd_opts o = { .write = to_stdout };
+	int first = argc, passed = 0, failed = 0, skipped = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("Usage: tcpsim packetdrill [--profile linux|rfc] [--verbose] FILE.pkt...\n"
+			       "Runs packetdrill scripts against a simulated Linux endpoint, in virtual\n"
+			       "time and without root. See doc/packetdrill.md.\n");
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--profile") && i + 1 < argc) {
+			o.profile = argv[++i];
+			if (strcmp(o.profile, "linux") && strcmp(o.profile, "rfc")) {
+				fprintf(stderr, "tcpsim packetdrill: --profile takes linux or rfc\n");
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
+			o.verbose = true;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "tcpsim packetdrill: unknown option \"%s\"\n", argv[i]);
+			return EXIT_USAGE;
+		} else {
+			first = i;
+			break;
+		}
+	}
+	if (first >= argc) {
+		fprintf(stderr, "tcpsim packetdrill: name at least one script (FILE.pkt)\n");
+		return EXIT_USAGE;
+	}
+	for (int i = first; i < argc; i++) {
+		switch (pd_run_file(argv[i], &o)) {
+		case PD_PASSED:
+			passed++;
+			printf("%s: passed\n", argv[i]);
+			break;
+		case PD_FAILED:
+			failed++;
+			printf("%s: FAILED\n", argv[i]);
+			break;
+		case PD_SKIPPED:
+			skipped++;
+			printf("%s: skipped\n", argv[i]);
+			break;
+		}
+	}
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	return failed ? EXIT_FAILED : EXIT_OK;
+}
+
 static void print_help_text(const char *text, int indent)
 {
 	/* Wraps at 78 columns. */
@@ -298,6 +350,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (strcmp(cmd, "help") == 0)
 		return cmd_help(argc - 2, argv + 2);
+	if (strcmp(cmd, "packetdrill") == 0)
+		return cmd_packetdrill(argc - 2, argv + 2);
 	/* #!/usr/bin/env tcpsim run puts the script's path after "run"; a script run
 	 * directly as "tcpsim FILE" is accepted too. */
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
