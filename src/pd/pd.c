@@ -251,7 +251,8 @@ static int parse_secs(const char **pp, vtime_t *out)
 		if (whole > 100000000)
 			return -EINVAL;
 	}
-	if (*p == '.') {
+	/* A '.' starts decimals, unless it begins the "..." of a blocking call. */
+	if (*p == '.' && p[1] != '.') {
 		p++;
 		while (isdigit((unsigned char)*p)) {
 			scale /= 10;
