@@ -152,32 +152,41 @@ static void fail(struct run *r, const struct event *e, const char *what, const c
 	r->failed = true;
 }
 
+/* A script that cannot run: malformed (failed) or using what is not modelled
+ * (skipped). Only the first such word is reported. */
+__attribute__((format(printf, 4, 0))) static void stop(struct run *r, int line,
+						       bool skipped, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (!r->failed && !r->skipped)
+		say(r, "%s:%d: %s: %s\n", r->sc->path, line,
+		    skipped ? "skipped" : "error parsing script", buf);
+	if (skipped)
+		r->skipped = true;
+	else
+		r->failed = true;
+}
+
 static void bad(struct run *r, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void bad(struct run *r, int line, const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	stop(r, line, false, fmt, ap);
 	va_end(ap);
-	if (!r->failed && !r->skipped)
-		say(r, "%s:%d: error parsing script: %s\n", r->sc->path, line, buf);
-	r->failed = true;
 }
 
 static void skip(struct run *r, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void skip(struct run *r, int line, const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	stop(r, line, true, fmt, ap);
 	va_end(ap);
-	if (!r->failed && !r->skipped)
-		say(r, "%s:%d: skipped: %s\n", r->sc->path, line, buf);
-	r->skipped = true;
 }
 
 /* ---------------------------------------------------------------- parsing */

@@ -563,6 +563,14 @@ static struct name_ent *sock_arg(struct interp *in, const struct stmt *st, int i
 	return interp_name(in, st, A(st, i), err);
 }
 
+/* The host a call is made on and the socket named by its first argument. */
+static struct name_ent *call_on(struct interp *in, const struct stmt *st, int *h,
+				struct host **hp, struct script_error *err)
+{
+	*hp = call_host(in, st, h, err);
+	return *hp ? sock_arg(in, st, 0, err) : NULL;
+}
+
 static int exec_socket(struct interp *in, const struct stmt *st, struct script_error *err)
 {
 	int h;
@@ -596,9 +604,9 @@ static int check_bind(struct stmt *st, struct script_error *err)
 static int exec_bind(struct interp *in, const struct stmt *st, struct script_error *err)
 {
 	int h;
+	struct host *hp;
 	uint64_t port;
-	struct host *hp = call_host(in, st, &h, err);
-	struct name_ent *n = hp ? sock_arg(in, st, 0, err) : NULL;
+	struct name_ent *n = call_on(in, st, &h, &hp, err);
 
 	if (!n)
 		return -EINVAL;
@@ -810,8 +818,8 @@ static int check_send(struct stmt *st, struct script_error *err)
 static int exec_send(struct interp *in, const struct stmt *st, struct script_error *err)
 {
 	int h;
-	struct host *hp = call_host(in, st, &h, err);
-	struct name_ent *n = hp ? sock_arg(in, st, 0, err) : NULL;
+	struct host *hp;
+	struct name_ent *n = call_on(in, st, &h, &hp, err);
 
 	if (!n)
 		return -EINVAL;
@@ -864,8 +872,8 @@ static int check_recv(struct stmt *st, struct script_error *err)
 static int exec_recv(struct interp *in, const struct stmt *st, struct script_error *err)
 {
 	int h;
-	struct host *hp = call_host(in, st, &h, err);
-	struct name_ent *n = hp ? sock_arg(in, st, 0, err) : NULL;
+	struct host *hp;
+	struct name_ent *n = call_on(in, st, &h, &hp, err);
 
 	if (!n)
 		return -EINVAL;
@@ -927,8 +935,8 @@ static int check_shutdown(struct stmt *st, struct script_error *err)
 static int exec_shutdown(struct interp *in, const struct stmt *st, struct script_error *err)
 {
 	int h;
-	struct host *hp = call_host(in, st, &h, err);
-	struct name_ent *n = hp ? sock_arg(in, st, 0, err) : NULL;
+	struct host *hp;
+	struct name_ent *n = call_on(in, st, &h, &hp, err);
 
 	if (!n)
 		return -EINVAL;
@@ -962,8 +970,8 @@ static bool linger_over(struct interp *in, void *ctx)
 static int exec_close(struct interp *in, const struct stmt *st, struct script_error *err)
 {
 	int h;
-	struct host *hp = call_host(in, st, &h, err);
-	struct name_ent *n = hp ? sock_arg(in, st, 0, err) : NULL;
+	struct host *hp;
+	struct name_ent *n = call_on(in, st, &h, &hp, err);
 
 	if (!n)
 		return -EINVAL;
@@ -986,8 +994,8 @@ static int exec_close(struct interp *in, const struct stmt *st, struct script_er
 static int exec_dup(struct interp *in, const struct stmt *st, struct script_error *err)
 {
 	int h;
-	struct host *hp = call_host(in, st, &h, err);
-	struct name_ent *n = hp ? sock_arg(in, st, 0, err) : NULL;
+	struct host *hp;
+	struct name_ent *n = call_on(in, st, &h, &hp, err);
 
 	if (!n)
 		return -EINVAL;
@@ -1038,9 +1046,9 @@ static int check_setsockopt(struct stmt *st, struct script_error *err)
 static int exec_setsockopt(struct interp *in, const struct stmt *st, struct script_error *err)
 {
 	int h;
+	struct host *hp;
 	uint64_t v1 = 0, v2 = 0;
-	struct host *hp = call_host(in, st, &h, err);
-	struct name_ent *n = hp ? sock_arg(in, st, 0, err) : NULL;
+	struct name_ent *n = call_on(in, st, &h, &hp, err);
 
 	if (!n)
 		return -EINVAL;
@@ -1063,8 +1071,8 @@ static int check_nonblock(struct stmt *st, struct script_error *err)
 static int exec_nonblock(struct interp *in, const struct stmt *st, struct script_error *err)
 {
 	int h;
-	struct host *hp = call_host(in, st, &h, err);
-	struct name_ent *n = hp ? sock_arg(in, st, 0, err) : NULL;
+	struct host *hp;
+	struct name_ent *n = call_on(in, st, &h, &hp, err);
 
 	if (!n)
 		return -EINVAL;
