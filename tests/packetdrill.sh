@@ -27,4 +27,13 @@ out=$(run unsupported.pkt); rc=$?
 check "unsupported: skipped, not failed" test "$rc" -eq 0
 check "unsupported: says why" has "$out" "unsupported.pkt:1: skipped: the command \"echo\" cannot be interpreted"
 check "unsupported: summary" has "$out" "0 passed, 0 failed, 1 skipped"
+# Each of our scripts, converted to a trace, holds there too.
+tmp=$(mktemp -d)
+for f in "$dir"/*.pkt; do
+	name=$(basename "$f" .pkt)
+	"$TCPSIM" packetdrill --to-trace "$f" > "$tmp/$name.tcpsim"
+	out=$("$TCPSIM" run --quiet "$tmp/$name.tcpsim" 2>&1); rc=$?
+	check "$name converted with --to-trace runs and holds ($(printf '%s' "$out" | tail -n 1))" test "$rc" -eq 0
+done
+rm -rf "$tmp"
 [ "$fails" -eq 0 ]

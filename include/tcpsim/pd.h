@@ -31,4 +31,9 @@ struct pd_opts {
 /* Runs one script. Reports go to opts->write. */
 enum pd_result pd_run_file(const char *path, const struct pd_opts *opts);
 
+/* Writes the equivalent tcpsim trace script to opts->write: the endpoint is host
+ * "local", the script's peer the raw host "remote". 0, or -EINVAL / -ENOTSUP when
+ * the script cannot be read (the reason is written). */
+int pd_to_trace(const char *path, const struct pd_opts *opts);
+
 #endif

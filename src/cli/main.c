@@ -196,12 +196,15 @@ static int cmd_packetdrill(int argc, char **argv)
 {
 	struct pd_opts o = { .write = to_stdout };
 	int first = argc, passed = 0, failed = 0, skipped = 0;
+	bool to_trace = false;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("Usage: tcpsim packetdrill [--profile linux|rfc] [--verbose] FILE.pkt...\n"
+			       "       tcpsim packetdrill --to-trace FILE.pkt\n"
 			       "Runs packetdrill scripts against a simulated Linux endpoint, in virtual\n"
-			       "time and without root. See doc/packetdrill.md.\n");
+			       "time and without root, or writes the equivalent trace script.\n"
+			       "See doc/packetdrill.md.\n");
 			return EXIT_OK;
 		}
 		if (!strcmp(argv[i], "--profile") && i + 1 < argc) {
@@ -212,6 +215,8 @@ static int cmd_packetdrill(int argc, char **argv)
 			}
 		} else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
 			o.verbose = true;
+		} else if (!strcmp(argv[i], "--to-trace")) {
+			to_trace = true;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "tcpsim packetdrill: unknown option \"%s\"\n", argv[i]);
 			return EXIT_USAGE;
@@ -223,6 +228,13 @@ static int cmd_packetdrill(int argc, char **argv)
 	if (first >= argc) {
 		fprintf(stderr, "tcpsim packetdrill: name at least one script (FILE.pkt)\n");
 		return EXIT_USAGE;
+	}
+	if (to_trace) {
+		if (argc - first != 1) {
+			fprintf(stderr, "tcpsim packetdrill --to-trace: name one script\n");
+			return EXIT_USAGE;
+		}
+		return pd_to_trace(argv[first], &o) ? EXIT_USAGE : EXIT_OK;
 	}
 	for (int i = first; i < argc; i++) {
 		switch (pd_run_file(argv[i], &o)) {

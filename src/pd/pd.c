@@ -1492,3 +1492,273 @@ enum pd_result pd_run_file(const char *path, const struct pd_opts *opts)
 	free_script(&sc);
 	return res;
 }
+
+/* ---------------------------------------------------------------- --to-trace */
+
+struct tw_out {
+	struct run *r;
+	vtime_t now;
+};
+
+static void emit_opts(struct run *r, const struct seg_opts *o)
+{
+	if (o->present & SEG_OPT_MSS)
+		say(r, " mss %u", o->mss);
+	if (o->present & SEG_OPT_SACKOK)
+		say(r, " sackOK");
+	if (o->present & SEG_OPT_WSCALE)
+		say(r, " wscale %u", o->wscale);
+}
+
+static void emit_result(struct run *r, const struct pcall *c)
+{
+	if (c->err)
+		say(r, " -> %s", err_name(c->err));
+	else
+		say(r, " -> %ld", c->result);
+}
+
+static void emit_inbound(struct run *r, const struct event *e, bool connected, vtime_t after)
+{
+	const struct ppkt *pk = &e->pkt;
+	char fl[10];
+
+	(void)connected;
+	/* Explicit ends: they stay right after the connection is gone, and the ports
+	 * are known in both modes (the trace fixes the connecting side's port). */
+	if (r->remote_port == SCRIPT_PORT)
+		say(r, "inject remote:%u>local:%u", SCRIPT_PORT, REMOTE_PORT);
+	else
+		say(r, "inject remote:%u>local:%u", REMOTE_PORT, SCRIPT_PORT);
+	say(r, " %s seq %u", seg_flags_str(pk->flags, fl), pk->start);
+	if (pk->has_ack)
+		say(r, " ack %u", pk->ack);
+	say(r, " win %u", pk->has_win ? pk->win : 65535);
+	if (pk->len)
+		say(r, " len %u", pk->len);
+	emit_opts(r, &pk->opts);
+	if (pk->opts.present & SEG_OPT_TS)
+		say(r, " ts %u %u", pk->opts.ts_val, pk->opts.ts_ecr);
+	if (after > 0) {
+		char d[VTIME_BUFSZ];
+		say(r, " after %s", vtime_format(d, sizeof(d), after));
+	}
+	say(r, "                # line %d\n", e->line);
+}
+
+/* One expectation per segment: a script packet longer than the MSS stands for
+ * several (packetdrill's aggregation); all but the last carry a plain ACK, and the
+ * last PSH or FIN flags as written. */
+static void emit_outbound(struct run *r, const struct event *e, uint32_t mss)
+{
+	const struct ppkt *pk = &e->pkt;
+	char fl[10];
+	uint32_t off = 0;
+
+	do {
+		uint32_t n = pk->len - off > mss && mss ? mss : pk->len - off;
+		bool last = off + n == pk->len;
+		uint8_t flags = last ? pk->flags : (pk->flags & ~(SEG_PSH | SEG_FIN));
+		say(r, "expect next local>remote %s seq %u", seg_flags_str(flags, fl), pk->start + off);
+		if (pk->has_ack)
+			say(r, " ack %u", pk->ack);
+		if (pk->has_win)
+			say(r, " win %u", pk->win);
+		say(r, " len %u", n);
+		if (!pk->any_opts)
+			emit_opts(r, &pk->opts);
+		say(r, "                # line %d\n", e->line);
+		off += n;
+	} while (off < pk->len);
+}
+
+static void emit_call(struct run *r, const struct event *e)
+{
+	const struct pcall *c = &e->call;
+	int fd = arg_fd(c);
+
+	if (!strcmp(c->name, "socket")) {
+		say(r, "local socket as s%ld\n", c->result);
+		if (c->nargs > 1 && has_word(c->args[1], "SOCK_NONBLOCK"))
+			say(r, "local nonblock s%ld\n", c->result);
+		return;
+	}
+	if (!strcmp(c->name, "setsockopt")) {
+		const char *opt = c->nargs > 2 ? c->args[2] : "", *v = c->nargs > 3 ? c->args[3] : "0";
+		if (has_word(opt, "SO_LINGER")) {
+			const char *on = strstr(v, "onoff="), *l = strstr(v, "linger=");
+			say(r, "local setsockopt s%d linger %d %d", fd, on ? atoi(on + 6) : 0,
+			    l ? atoi(l + 7) : 0);
+		} else {
+			const char *name = has_word(opt, "SO_REUSEADDR") ? "reuseaddr"
+					 : has_word(opt, "SO_RCVBUF") ? "rcvbuf"
+					 : has_word(opt, "SO_SNDBUF") ? "sndbuf"
+					 : has_word(opt, "TCP_NODELAY") ? "nodelay"
+					 : has_word(opt, "SO_KEEPALIVE") ? "keepalive" : NULL;
+			if (!name) {
+				say(r, "# line %d: setsockopt %s has no equivalent\n", e->line, opt);
+				return;
+			}
+			say(r, "local setsockopt s%d %s %ld", fd, name, arg_num(v));
+		}
+	} else if (!strcmp(c->name, "bind")) {
+		say(r, "local bind s%d %d", fd, SCRIPT_PORT);
+	} else if (!strcmp(c->name, "listen")) {
+		say(r, "local listen s%d backlog %ld", fd, c->nargs > 1 ? arg_num(c->args[1]) : 1);
+	} else if (!strcmp(c->name, "accept")) {
+		say(r, "local accept s%d as s%ld\n", fd, c->result);
+		r->pend_fd = (int)c->result;
+		return;
+	} else if (!strcmp(c->name, "connect")) {
+		/* packetdrill learns the endpoint's ephemeral port from its SYN; a trace
+		 * must name it in advance, so the socket is bound to it first. */
+		say(r, "local bind s%d %d\n", fd, REMOTE_PORT);
+		say(r, "local connect s%d remote:%d", fd, SCRIPT_PORT);
+		r->pend_fd = fd;
+	} else if (!strcmp(c->name, "write") || !strcmp(c->name, "send")) {
+		say(r, "local send s%d %ld", fd, c->nargs > 2 ? arg_num(c->args[2]) : 0);
+	} else if (!strcmp(c->name, "read") || !strcmp(c->name, "recv")) {
+		say(r, "local recv s%d %ld", fd, c->nargs > 2 ? arg_num(c->args[2]) : 0);
+	} else if (!strcmp(c->name, "shutdown")) {
+		const char *how = c->nargs > 1 ? c->args[1] : "";
+		say(r, "local shutdown s%d %s", fd, has_word(how, "SHUT_RDWR") ? "rdwr"
+						      : has_word(how, "SHUT_WR") ? "wr" : "rd");
+	} else if (!strcmp(c->name, "close")) {
+		say(r, "local close s%d", fd);
+	} else if (!strcmp(c->name, "fcntl") && c->nargs > 2 && has_word(c->args[1], "F_SETFL")) {
+		say(r, "local nonblock s%d %d", fd, has_word(c->args[2], "O_NONBLOCK") ? 1 : 0);
+	} else {
+		say(r, "# line %d: %s() has no equivalent\n", e->line, c->name);
+		return;
+	}
+	emit_result(r, c);
+	say(r, "\n");
+}
+
+int pd_to_trace(const char *path, const struct pd_opts *opts)
+{
+	struct script sc = { .path = path };
+	struct run r = { .o = opts, .sc = &sc, .remote_port = REMOTE_PORT, .pend_fd = 3 };
+	char *text = read_all(path);
+
+	if (!text) {
+		say(&r, "%s: cannot read the script\n", path);
+		return -ENOENT;
+	}
+	const char *slash = strrchr(path, '/');
+	snprintf(sc.dir, sizeof(sc.dir), "%.*s", slash ? (int)(slash - path) : 1,
+		 slash ? path : ".");
+	int rc = parse_script(&r, &sc, text);
+	free(text);
+	if (rc) {
+		free_script(&sc);
+		return rc;
+	}
+	/* The knobs the script's commands set: run them on a scratch host and write
+	 * those that differ from the linux profile. */
+	r.w = world_new(1, NULL);
+	if (!r.w) {
+		free_script(&sc);
+		return -ENOMEM;
+	}
+	r.local = world_host_add(r.w, "local", LOCAL_ADDR);
+	r.h = world_host(r.w, r.local);
+	if (opts->profile)
+		knob_profile(opts->profile, host_config(r.h));
+	pd_write_fn w = r.o->write;
+	struct pd_opts quiet = *opts;
+	quiet.write = NULL;
+	r.o = &quiet;
+	if (sc.init)
+		command(&r, 1, sc.init, 0);
+	for (int i = 0; i < sc.nev; i++)
+		if (sc.ev[i].kind == E_COMMAND)
+			command(&r, sc.ev[i].line, sc.ev[i].text, 0);
+	quiet.write = w;
+	say(&r, "# Converted from %s by tcpsim packetdrill --to-trace.\n"
+		"# The endpoint under test is \"local\"; the script's peer is the raw host\n"
+		"# \"remote\". Times become run lines; a blocking call's inbound packets are\n"
+		"# injected ahead with their delays. Timestamp echoes are kept as written.\n",
+	    path);
+	say(&r, "host local 192.168.0.1\nhost remote 192.0.2.1 raw\nlink local remote delay 0\n"
+		"iss local 0 step 0\n");
+	if (opts->profile && strcmp(opts->profile, "linux"))
+		say(&r, "profile %s local\n", opts->profile);
+	struct tcp_config def;
+	knob_profile(opts->profile ? opts->profile : "linux", &def);
+	for (const struct knob_desc *d = knob_table(); d->name; d++) {
+		char a[64], b[64];
+		knob_get(&def, d->name, a, sizeof(a));
+		knob_get(host_config(r.h), d->name, b, sizeof(b));
+		if (strcmp(a, b))
+			say(&r, "set local %s %s\n", d->name, b);
+	}
+	for (int i = 0; i < sc.nev; i++)
+		if (sc.ev[i].kind == E_CALL && !strcmp(sc.ev[i].call.name, "connect"))
+			r.remote_port = SCRIPT_PORT; /* the script connects out */
+	bool *done = calloc((size_t)sc.nev + 1, sizeof(*done));
+	vtime_t now_t = 0;
+	bool connected = false;
+	/* The segment size the endpoint will use: the peer's MSS, less the timestamp
+	 * option when the handshake carries it. */
+	uint32_t mss = 536;
+	for (int i = 0; i < sc.nev; i++) {
+		const struct ppkt *pk = &sc.ev[i].pkt;
+		if (sc.ev[i].kind == E_PACKET && pk->inbound && (pk->flags & SEG_SYN) &&
+		    (pk->opts.present & SEG_OPT_MSS)) {
+			mss = pk->opts.mss < 1460 ? pk->opts.mss : 1460;
+			if (pk->opts.present & SEG_OPT_TS)
+				mss -= 12;
+			break;
+		}
+	}
+	for (int i = 0; done && i < sc.nev; i++) {
+		struct event *e = &sc.ev[i];
+		vtime_t t = resolve(&r, e->t.lo_kind, e->t.lo);
+		if (e->t.lo_kind == T_ANY)
+			t = now_t;
+		vtime_t base = e->t.lo_kind == T_REL ? r.prev : 0;
+		r.prev = t;
+		if (done[i])
+			continue;
+		if (t > now_t) {
+			char d[VTIME_BUFSZ];
+			say(&r, "run %s\n", vtime_format(d, sizeof(d), t - now_t));
+			now_t = t;
+		}
+		if (e->kind == E_PACKET && e->pkt.inbound) {
+			emit_inbound(&r, e, connected, 0);
+		} else if (e->kind == E_PACKET) {
+			emit_outbound(&r, e, mss);
+		} else if (e->kind == E_CALL) {
+			if (e->t.blocking) {
+				/* Packets that arrive while the call blocks go in ahead, up
+				 * to the next call or command, which comes after it returns. */
+				vtime_t end = base + e->t.end, p = t;
+				for (int k = i + 1; k < sc.nev; k++) {
+					struct event *f = &sc.ev[k];
+					p = f->t.lo_kind == T_REL ? p + f->t.lo : f->t.lo;
+					if (p > end || f->kind != E_PACKET)
+						break;
+					if (f->kind == E_PACKET && f->pkt.inbound) {
+						emit_inbound(&r, f, connected, p - now_t);
+						done[k] = true;
+					}
+				}
+			}
+			emit_call(&r, e);
+			if (!strcmp(e->call.name, "accept") || !strcmp(e->call.name, "connect"))
+				connected = true;
+			if (e->t.blocking)
+				now_t = base + e->t.end > now_t ? base + e->t.end : now_t;
+		} else if (e->kind == E_COMMAND) {
+			say(&r, "# line %d: %s (its sysctls are set above)\n", e->line, e->text);
+		} else {
+			say(&r, "# line %d: a %%{ }%% block has no equivalent\n", e->line);
+		}
+	}
+	free(done);
+	world_free(r.w);
+	free_script(&sc);
+	return 0;
+}

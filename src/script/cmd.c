@@ -200,12 +200,18 @@ static int exec_profile(struct interp *in, const struct stmt *st, struct script_
 	return 0;
 }
 
+static void raw_input(void *ctx, const struct seg *s)
+{
+	(void)ctx;
+	(void)s;
+}
+
 static int check_host(struct stmt *st, struct script_error *err)
 {
 	uint32_t a;
 
-	if (st->nargs != 2)
-		return stmt_error(err, st, NULL, "usage: host NAME ADDRESS");
+	if (st->nargs != 2 && !(st->nargs == 3 && is(A(st, 2), "raw")))
+		return stmt_error(err, st, NULL, "usage: host NAME ADDRESS [raw]");
 	if (cmd_find(st->args[0].text, false) || cmd_find(st->args[0].text, true))
 		return stmt_error(err, st, A(st, 0), "\"%s\" is a command; a host needs another name",
 				  st->args[0].text);
@@ -234,6 +240,10 @@ static int exec_host(struct interp *in, const struct stmt *st, struct script_err
 		knob_profile(in->default_profile, &c);
 		*host_config(world_host(in->w, h)) = c;
 	}
+	/* A raw host runs no TCP: what reaches it is only recorded on the wire, and it
+	 * speaks with "inject" (a packetdrill-style peer). */
+	if (st->nargs == 3)
+		world_host_set_input(in->w, h, raw_input, NULL);
 	return 0;
 }
 
@@ -1310,92 +1320,163 @@ static int exec_loss(struct interp *in, const struct stmt *st, struct script_err
 	return 0;
 }
 
-/* inject to SOCKET FLAGS [seq N] [ack N] [win N] [len N | "DATA"] [after D]: a segment
- * from the connection's peer address and port, arriving after D (default now). */
-static int check_inject(struct stmt *st, struct script_error *err)
+/*
+ * inject to SOCKET FLAGS [FIELDS]: from the connection's peer to the socket, seq
+ * defaulting to what the socket expects (RCV.NXT) and ack to its SND.NXT.
+ * inject A:P>B:Q FLAGS [FIELDS]: from any address and port, to a host's.
+ * FIELDS: seq N, ack N, win N, len N or len "DATA", mss N, wscale N, sackOK,
+ * ts VAL ECR, after D (default: now).
+ */
+static int inject_fields(struct interp *in, const struct stmt *st, int from, struct seg *s,
+			 vtime_t *after, struct script_error *err)
 {
-	uint8_t fl;
-	size_t bad;
-
-	if (st->nargs < 3 || !is(A(st, 0), "to"))
-		return stmt_error(err, st, NULL, "usage: inject to SOCKET FLAGS [seq N] [ack N] "
-				  "[win N] [len N | \"DATA\"] [after D]");
-	if (seg_flags_parse(st->args[2].text, strlen(st->args[2].text), &fl, &bad))
-		return stmt_error_col(err, st, st->args[2].col + (int)bad,
-				      "expected tcpdump flags such as R or F.");
-	for (int i = 3; i < st->nargs; i += 2) {
+	for (int i = from; i < st->nargs;) {
 		const struct tok *k = &st->args[i], *v = A(st, i + 1);
-		uint64_t u;
-		vtime_t d;
+		uint64_t u = 0;
+		if (kw(k, "sackOK")) {
+			if (s)
+				s->opt.present |= SEG_OPT_SACKOK;
+			i++;
+			continue;
+		}
 		if (!v)
 			return stmt_error(err, st, k, "\"%s\" needs a value", k->text);
-		if (is(k, "len") && v->kind == TOK_STRING)
+		if (kw(k, "len") && v->kind == TOK_STRING) {
+			if (s) {
+				s->len = (uint32_t)v->len;
+				s->data = mem_alloc(world_allocator(in->w), v->len ? v->len : 1);
+				if (!s->data)
+					return -ENOMEM;
+				memcpy(s->data, v->text, v->len);
+			}
+			i += 2;
 			continue;
-		if (is(k, "after")) {
+		}
+		if (kw(k, "after")) {
+			vtime_t d;
 			if (arg_duration(st, v, &d, err))
 				return -EINVAL;
-		} else if (is(k, "seq") || is(k, "ack") || is(k, "win") || is(k, "len")) {
-			if (arg_u64(st, v, is(k, "win") ? 65535 : UINT32_MAX, &u, err))
-				return -EINVAL;
-		} else {
-			return stmt_error(err, st, k, "unknown field \"%s\": use seq, ack, win, len "
-					  "or after", k->text);
+			if (after)
+				*after = d;
+			i += 2;
+			continue;
 		}
+		if (kw(k, "ts")) {
+			uint64_t e = 0;
+			if (arg_u64(st, v, UINT32_MAX, &u, err) ||
+			    arg_u64(st, A(st, i + 2), UINT32_MAX, &e, err))
+				return -EINVAL;
+			if (s) {
+				s->opt.present |= SEG_OPT_TS;
+				s->opt.ts_val = (uint32_t)u;
+				s->opt.ts_ecr = (uint32_t)e;
+			}
+			i += 3;
+			continue;
+		}
+		uint64_t max = kw(k, "win") || kw(k, "mss") ? 65535 : kw(k, "wscale") ? 14 : UINT32_MAX;
+		if (!kw(k, "seq") && !kw(k, "ack") && !kw(k, "win") && !kw(k, "len") &&
+		    !kw(k, "mss") && !kw(k, "wscale"))
+			return stmt_error(err, st, k, "unknown field \"%s\": use seq, ack, win, len, "
+					  "mss, wscale, sackOK, ts or after", k->text);
+		if (arg_u64(st, v, max, &u, err))
+			return -EINVAL;
+		if (s) {
+			if (kw(k, "seq"))
+				s->seq = (uint32_t)u;
+			else if (kw(k, "ack"))
+				s->ack = (uint32_t)u;
+			else if (kw(k, "win"))
+				s->wnd = (uint16_t)u;
+			else if (kw(k, "len"))
+				s->len = (uint32_t)u;
+			else if (kw(k, "mss")) {
+				s->opt.present |= SEG_OPT_MSS;
+				s->opt.mss = (uint16_t)u;
+			} else {
+				s->opt.present |= SEG_OPT_WSCALE;
+				s->opt.wscale = (uint8_t)u;
+			}
+		}
+		i += 2;
 	}
 	return 0;
 }
 
+static int check_inject(struct stmt *st, struct script_error *err)
+{
+	uint8_t fl;
+	size_t bad;
+	bool to = is(A(st, 0), "to");
+	int flags_at = to ? 2 : 1;
+
+	if (st->nargs <= flags_at || (!to && !strchr(st->args[0].text, '>')))
+		return stmt_error(err, st, NULL, "usage: inject to SOCKET FLAGS [FIELDS], or inject "
+				  "A:PORT>B:PORT FLAGS [FIELDS]");
+	const struct tok *f = &st->args[flags_at];
+	if (seg_flags_parse(f->text, strlen(f->text), &fl, &bad))
+		return stmt_error_col(err, st, f->col + (int)bad,
+				      "expected tcpdump flags such as R or F.");
+	return inject_fields(NULL, st, flags_at + 1, NULL, NULL, err);
+}
+
 static int exec_inject(struct interp *in, const struct stmt *st, struct script_error *err)
 {
-	struct name_ent *n = interp_name(in, st, A(st, 1), err);
-	struct tcp_info info;
-	vtime_t after = 0;
-
-	if (!n)
-		return -EINVAL;
-	struct host *hp = world_host(in->w, n->host);
-	if (!hp || host_sock_info(hp, n->sock, &info))
-		return stmt_error(err, st, A(st, 1), "%s is gone: there is no connection to inject "
-				  "into", n->name);
 	struct net *net = world_net(in->w);
+	bool to = is(A(st, 0), "to");
+	int flags_at = to ? 2 : 1;
+	vtime_t after = 0;
 	struct seg *s = net_seg_alloc(net);
+
 	if (!s)
 		return -ENOMEM;
-	s->saddr = info.raddr;
-	s->sport = info.rport;
-	s->daddr = info.laddr;
-	s->dport = info.lport;
+	if (to) {
+		struct tcp_info info;
+		struct name_ent *n = interp_name(in, st, A(st, 1), err);
+		struct host *hp = n ? world_host(in->w, n->host) : NULL;
+		if (!n || !hp || host_sock_info(hp, n->sock, &info)) {
+			net_seg_free(net, s);
+			return n ? stmt_error(err, st, A(st, 1), "%s is gone: there is no connection "
+					      "to inject into", n->name) : -EINVAL;
+		}
+		s->saddr = info.raddr;
+		s->sport = info.rport;
+		s->daddr = info.laddr;
+		s->dport = info.lport;
+		s->seq = info.rcv_nxt;
+		s->ack = info.snd_nxt;
+	} else {
+		char ends[256];
+		if (interp_expand(in, st, A(st, 0), ends, sizeof(ends), err)) {
+			net_seg_free(net, s);
+			return -EINVAL;
+		}
+		char *gt = strchr(ends, '>');
+		*gt = '\0';
+		struct tok a = st->args[0], b = st->args[0];
+		uint32_t addrs[2];
+		uint16_t ports[2];
+		a.text = ends;
+		b.text = gt + 1;
+		b.col += (int)(gt + 1 - ends);
+		if (parse_endpoint(in, st, &a, &addrs[0], &ports[0], err) ||
+		    parse_endpoint(in, st, &b, &addrs[1], &ports[1], err)) {
+			net_seg_free(net, s);
+			return -EINVAL;
+		}
+		s->saddr = addrs[0];
+		s->sport = ports[0];
+		s->daddr = addrs[1];
+		s->dport = ports[1];
+	}
 	size_t bad;
-	seg_flags_parse(st->args[2].text, strlen(st->args[2].text), &s->flags, &bad);
-	s->seq = info.rcv_nxt;
-	s->ack = info.snd_nxt;
+	const char *f = st->args[flags_at].text;
+	seg_flags_parse(f, strlen(f), &s->flags, &bad);
 	s->wnd = 65535;
-	for (int i = 3; i < st->nargs; i += 2) {
-		const struct tok *k = &st->args[i], *v = &st->args[i + 1];
-		uint64_t u = 0;
-		if (is(k, "len") && v->kind == TOK_STRING) {
-			s->len = (uint32_t)v->len;
-			s->data = mem_alloc(world_allocator(in->w), v->len ? v->len : 1);
-			if (!s->data) {
-				net_seg_free(net, s);
-				return -ENOMEM;
-			}
-			memcpy(s->data, v->text, v->len);
-			continue;
-		}
-		if (is(k, "after")) {
-			arg_duration(st, v, &after, err);
-			continue;
-		}
-		arg_u64(st, v, UINT32_MAX, &u, err);
-		if (is(k, "seq"))
-			s->seq = (uint32_t)u;
-		else if (is(k, "ack"))
-			s->ack = (uint32_t)u;
-		else if (is(k, "win"))
-			s->wnd = (uint16_t)u;
-		else
-			s->len = (uint32_t)u;
+	int rc = inject_fields(in, st, flags_at + 1, s, &after, err);
+	if (rc) {
+		net_seg_free(net, s);
+		return rc;
 	}
 	net_inject(net, s, after);
 	return 0;
@@ -1897,9 +1978,11 @@ static const struct cmd table[] = {
 	  "kernel, rfc follows RFC 9293 literally (TIME_WAIT of 2 x MSL = 240 s, 1 s minimum "
 	  "RTO, no tail loss probe, FIN instead of RST on close with unread data...).",
 	  "profile rfc\nhost a 10.0.0.1\n" },
-	{ "host", WORLDCMD, "host NAME ADDRESS", "declare a host",
+	{ "host", WORLDCMD, "host NAME ADDRESS [raw]", "declare a host",
 	  "Adds a host with an IPv4 address. Its TCP starts with the current profile's knobs. "
-	  "Names start with a letter and hold letters, digits, _ and -.",
+	  "Names start with a letter and hold letters, digits, _ and -. A raw host runs no "
+	  "TCP: what reaches it is only recorded, for wire expectations, and it speaks with "
+	  "inject, as a packetdrill script's peer does.",
 	  "host client 10.0.0.1\nhost server 10.0.0.2\n" },
 	{ "link", WORLDCMD,
 	  "link A B [delay D] [jitter D] [loss P%] [dup P%] [reorder P%] [reorder-delay D] "
@@ -2005,11 +2088,14 @@ static const struct cmd table[] = {
 	  "Sends on the segments a hold rule (or every hold rule) kept, in order.", NULL },
 	{ "loss", WORLDCMD, "loss A>B PERCENT", "random loss on a direction from now",
 	  "Sets the random loss of one direction of a link.", NULL },
-	{ "inject", WORLDCMD, "inject to SOCKET FLAGS [seq N] [ack N] [win N] [len N|\"DATA\"] [after D]",
+	{ "inject", WORLDCMD,
+	  "inject to SOCKET FLAGS [FIELDS] | inject A:PORT>B:PORT FLAGS [FIELDS]",
 	  "deliver a crafted segment",
-	  "Delivers a hand-made segment to the socket's connection, from its peer's address "
-	  "and port, after D (default now). seq defaults to what the socket expects "
-	  "(RCV.NXT), ack to its SND.NXT: a stray RST, an old duplicate, a SYN into TIME_WAIT.",
+	  "Delivers a hand-made segment after D (default now), bypassing links and faults: to "
+	  "the socket's connection from its peer's address and port (seq defaults to what the "
+	  "socket expects, RCV.NXT, and ack to its SND.NXT: a stray RST, an old duplicate, a "
+	  "SYN into TIME_WAIT), or between any addresses and ports. FIELDS: seq N, ack N, "
+	  "win N, len N or len \"DATA\", mss N, wscale N, sackOK, ts VAL ECR, after D.",
 	  NULL },
 	/* expectations */
 	{ "expect", WORLDCMD,
