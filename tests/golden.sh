@@ -20,4 +20,17 @@ for pair in close/four-way-close shutdown/half-close; do
 	fi
 	rm -f golden.diff
 done
+# Ladder diagrams, Unicode and ASCII, read by eye once and frozen.
+for spec in "close/four-way-close:four-way-close.ladder:" \
+	    "timewait/lost-final-ack:lost-final-ack.ladder-ascii:--ascii"; do
+	trace=${spec%%:*}; rest=${spec#*:}; golden=${rest%%:*}; flag=${rest#*:}
+	if (cd "$srcdir" && LANG=C.UTF-8 "$TCPSIM" run --quiet --ladder $flag "traces/$trace.tcpsim") |
+	   diff -u "$srcdir/tests/golden/$golden" - > golden.diff 2>&1; then
+		echo "ok - $golden matches"
+	else
+		echo "not ok - $golden differs:"; head -40 golden.diff
+		fails=$((fails + 1))
+	fi
+	rm -f golden.diff
+done
 [ "$fails" -eq 0 ]

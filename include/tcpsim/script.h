@@ -52,6 +52,8 @@ struct interp_opts {
 	bool stop_on_fail;
 	vtime_t block_limit;      /* longest a blocking call or `run until` may wait */
 	uint64_t max_events;      /* guard for fuzzing and runaway scripts; 0: none */
+	bool ladder;              /* write the ladder diagram at the end of each script */
+	bool ascii;               /* ... in ASCII rather than Unicode box drawing */
 	interp_write_fn write;    /* where reports go; NULL: nowhere */
 	void *write_ctx;
 };

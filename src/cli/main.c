@@ -41,7 +41,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: tcpsim [--version] [--help] COMMAND [ARGS...]\n"
-		"       tcpsim run [--seed N] [--quiet] [--verbose] [--stop-on-fail] FILE...\n"
+		"       tcpsim run [--seed N] [--quiet] [--verbose] [--ladder [--ascii]]\n"
+		"                  [--stop-on-fail] FILE...\n"
 		"       tcpsim --check-syntax FILE...\n"
 		"       tcpsim help [COMMAND]\n"
 		"\n"
@@ -118,6 +119,14 @@ static int cmd_run(int argc, char **argv)
 
 	interp_default_opts(&o);
 	o.write = to_stdout;
+	/* Box drawing on a UTF-8 terminal, ASCII elsewhere (or with --ascii). */
+	const char *loc = getenv("LC_ALL");
+	if (!loc || !*loc)
+		loc = getenv("LC_CTYPE");
+	if (!loc || !*loc)
+		loc = getenv("LANG");
+	o.ascii = !loc || !(strstr(loc, "UTF-8") || strstr(loc, "utf8") || strstr(loc, "UTF8") ||
+			    strstr(loc, "utf-8"));
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--seed") && i + 1 < argc) {
@@ -132,6 +141,10 @@ static int cmd_run(int argc, char **argv)
 			o.verbose = true;
 		} else if (!strcmp(a, "--stop-on-fail")) {
 			o.stop_on_fail = true;
+		} else if (!strcmp(a, "--ladder")) {
+			o.ladder = true;
+		} else if (!strcmp(a, "--ascii")) {
+			o.ascii = true;
 		} else if (!strcmp(a, "--")) {
 			first = i + 1;
 			break;

@@ -264,6 +264,14 @@ struct interp *interp_new(const struct interp_opts *o)
 		interp_free(in);
 		return NULL;
 	}
+	if (o->ladder) {
+		struct ladder_opts lo = { .ascii = o->ascii };
+		in->ladder = ladder_new(in->w, &lo);
+		if (!in->ladder) {
+			interp_free(in);
+			return NULL;
+		}
+	}
 	return in;
 }
 
@@ -271,6 +279,7 @@ void interp_free(struct interp *in)
 {
 	if (!in)
 		return;
+	ladder_free(in->ladder);
 	world_free(in->w);
 	for (int i = 0; i < in->nnames; i++)
 		free(in->names[i].name);
@@ -512,6 +521,8 @@ int interp_run(struct interp *in, const struct script *s, struct script_error *e
 		err = &dummy;
 	memset(err, 0, sizeof(*err));
 	int rc = interp_exec_list(in, s->stmts, s->n, err);
+	if (in->ladder)
+		ladder_write(in->ladder, 0, in->o.write, in->o.write_ctx);
 	if (rc)
 		return rc;
 	return in->failed ? 1 : 0;

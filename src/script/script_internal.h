@@ -90,6 +90,7 @@ void toks_free(struct tok *toks, int n);
 
 #include "tcpsim/net.h"
 #include "tcpsim/sock.h"
+#include "tcpsim/ladder.h"
 
 struct name_ent {
 	char *name;
@@ -160,6 +161,7 @@ struct interp {
 
 	const struct stmt *cur;
 	bool stop;
+	struct ladder *ladder;       /* when asked for: the diagram of the run */
 };
 
 void interp_write(struct interp *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
