@@ -15,7 +15,9 @@ check "state failure names file:line:col" has "failing.tcpsim:10:10: FAILED: c i
 check "call failure shows expected and got" has "failing.tcpsim:11:17: FAILED: expected 1, got EBADF (Bad file descriptor)"
 check "wire failure says nothing came" has "failing.tcpsim:12:13: FAILED: no segment from a to b came"
 check "the failing line is shown" has "  expect c TIME_WAIT                 # wrong: it is FIN_WAIT_1 now"
-check "the events before it are shown" has "state    a#1 ESTABLISHED -> FIN_WAIT_1 (close())"
+check "the ladder up to it is shown" has "the ladder up to it:"
+check "... with the state that failed the check" sh -c 'printf "%s\n" "$1" | grep -q "| #1 FIN_WAIT_1\|│ #1 FIN_WAIT_1"' - "$out"
+check "... and the failing line marked" has "  >> $script:10: expect c TIME_WAIT"
 check "summary line" has "1 passed, 3 failed"
 # A syntax error anywhere: nothing runs, status 2, position and caret.
 bad=$(mktemp)

@@ -22,6 +22,7 @@ struct ladder_opts {
 	bool ascii;          /* plain ASCII instead of Unicode box drawing */
 	int width;           /* columns; 100 if 0 */
 	vtime_t idle_gap;    /* gaps longer than this are collapsed; 1 s if 0 */
+	size_t keep;         /* keep only about the last `keep` rows (0: all) */
 };
 
 typedef void (*ladder_write_fn)(void *ctx, const char *line);

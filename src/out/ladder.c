@@ -31,10 +31,18 @@ struct ladder {
 	struct ladder_opts o;
 	struct row *rows;
 	size_t n, cap;
+	size_t barrier;          /* rows before the latest call: a call never moves above */
 };
 
 static struct row *add(struct ladder *l, enum row_kind k, vtime_t t)
 {
+	/* A bounded ladder forgets its older half at once, so adding stays cheap. */
+	if (l->o.keep && l->n >= 2 * l->o.keep) {
+		size_t gone = l->n - l->o.keep;
+		memmove(l->rows, l->rows + gone, l->o.keep * sizeof(*l->rows));
+		l->n = l->o.keep;
+		l->barrier = l->barrier > gone ? l->barrier - gone : 0;
+	}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 256;
 		struct row *r = realloc(l->rows, cap * sizeof(*r));
@@ -120,10 +128,14 @@ static void observe(void *ctx, const struct world_event *ev)
 		return;
 	case WEV_TCP_CALL:
 		/* Retries of a blocking call and set-up calls would bury the story. */
+		if (l->barrier > l->n)
+			l->barrier = l->n;
 		if (te->result == -EAGAIN || te->result == -EALREADY || !strcmp(te->call, "socket") ||
 		    !strcmp(te->call, "setsockopt") || !strcmp(te->call, "bind") ||
-		    !strcmp(te->call, "connect_result"))
+		    !strcmp(te->call, "connect_result")) {
+			l->barrier = l->n;
 			return;
+		}
 		r = add(l, ROW_NOTE, ev->time);
 		if (!r)
 			return;
@@ -136,9 +148,10 @@ static void observe(void *ctx, const struct world_event *ev)
 		/* A call is reported when it returns, after what it caused at that same
 		 * instant on its host (a state change, a FIN): draw it before them. */
 		size_t at = l->n - 1;
-		while (at > 0 && l->rows[at - 1].t == ev->time && l->rows[at - 1].from == ev->host &&
-		       !(l->rows[at - 1].kind == ROW_NOTE && strchr(l->rows[at - 1].text, '(')))
+		while (at > l->barrier && l->rows[at - 1].t == ev->time &&
+		       l->rows[at - 1].from == ev->host)
 			at--;
+		l->barrier = l->n;
 		if (at != l->n - 1) {
 			struct row call = l->rows[l->n - 1];
 			memmove(&l->rows[at + 1], &l->rows[at], (l->n - 1 - at) * sizeof(call));
@@ -263,7 +276,7 @@ void ladder_write(const struct ladder *l, size_t max_rows, ladder_write_fn fn, v
 	int *col = calloc((size_t)hosts + 1, sizeof(*col));
 	bool *used = calloc((size_t)hosts + 1, sizeof(*used));
 
-	if (!col || !used) {
+	if (!col || !used || !fn) {
 		free(col);
 		free(used);
 		return;

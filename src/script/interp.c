@@ -237,11 +237,12 @@ void interp_fail(struct interp *in, const struct stmt *st, const struct tok *at,
 	in->failed++;
 	interp_write(in, "%s:%d:%d: FAILED: %s\n  %s\n", st->file, st->line,
 		     at ? at->col : st->cmd_col, msg, st->source);
-	if (in->log_n) {
-		interp_write(in, "  the events before it:\n");
-		for (int i = 0; i < in->log_n; i++)
-			interp_write(in, "  %s\n", in->log[(in->log_head + i) % LOG_KEEP]);
+	/* What led to it: the ladder up to the failure (its last rows). */
+	if (in->o.write) {
+		interp_write(in, "  the ladder up to it:\n");
+		ladder_write(in->ladder, 24, in->o.write, in->o.write_ctx);
 	}
+	interp_write(in, "  >> %s:%d: %s\n", st->file, st->line, st->source);
 	if (in->o.stop_on_fail)
 		in->stop = true;
 }
@@ -264,13 +265,12 @@ struct interp *interp_new(const struct interp_opts *o)
 		interp_free(in);
 		return NULL;
 	}
-	if (o->ladder) {
-		struct ladder_opts lo = { .ascii = o->ascii };
-		in->ladder = ladder_new(in->w, &lo);
-		if (!in->ladder) {
-			interp_free(in);
-			return NULL;
-		}
+	/* The ladder draws failure reports too; only --ladder keeps all of it. */
+	struct ladder_opts lo = { .ascii = o->ascii, .keep = o->ladder ? 0 : 64 };
+	in->ladder = ladder_new(in->w, &lo);
+	if (!in->ladder) {
+		interp_free(in);
+		return NULL;
 	}
 	return in;
 }
@@ -521,7 +521,7 @@ int interp_run(struct interp *in, const struct script *s, struct script_error *e
 		err = &dummy;
 	memset(err, 0, sizeof(*err));
 	int rc = interp_exec_list(in, s->stmts, s->n, err);
-	if (in->ladder)
+	if (in->o.ladder)
 		ladder_write(in->ladder, 0, in->o.write, in->o.write_ctx);
 	if (rc)
 		return rc;
