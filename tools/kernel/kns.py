@@ -361,3 +361,154 @@ def header(title):
     print("# %s" % title)
     print("# kernel %s, HZ tick 4 ms (250 Hz) assumed; run at %s UTC" %
           (os.uname().release, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())))
+
+
+# -- counters -----------------------------------------------------------------
+def nstat(net, ns):
+    """Absolute values of every SNMP/netstat counter in namespace ns (nstat -az;
+    -s so that nstat's history file is neither read nor written)."""
+    out = net.ex(ns, "nstat -azs", capture=True)
+    d = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 2 and not line.startswith("#") and f[1].isdigit():
+            d[f[0]] = int(f[1])
+    return d
+
+
+def nstat_diff(before, after, names=None):
+    """Counters that moved between two nstat() snapshots, as 'Name +n' strings
+    (by default only the TCP ones: Tcp* and TcpExt*)."""
+    keys = names if names is not None else sorted(k for k in after if k.startswith("Tcp"))
+    return ["%s %+d" % (k, after.get(k, 0) - before.get(k, 0)) for k in keys
+            if after.get(k, 0) != before.get(k, 0) or names is not None]
+
+
+# -- hand-made segments ---------------------------------------------------------
+def _csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+_FLAGBITS = {"F": 0x01, "S": 0x02, "R": 0x04, "P": 0x08, "A": 0x10, ".": 0x10, "U": 0x20}
+
+
+def ts_opt(val, ecr):
+    """nop, nop, timestamps: the 12-byte option block Linux puts on every segment."""
+    return b"\x01\x01\x08\x0a" + struct.pack("!II", val & 0xffffffff, ecr & 0xffffffff)
+
+
+def tcp_packet(src, dst, sport, dport, seq, ack, flags, win=502, opts=b"", data=b""):
+    """A complete IPv4 packet carrying one TCP segment, checksums filled in.
+    flags is a string of letters from F S R P A (or '.') U."""
+    fl = 0
+    for c in flags:
+        fl |= _FLAGBITS[c]
+    if len(opts) % 4:
+        opts += b"\0" * (4 - len(opts) % 4)
+    off = (20 + len(opts)) // 4
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xffffffff, ack & 0xffffffff,
+                      off << 4, fl, win, 0, 0) + opts + data
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(tcp))
+    c = _csum(pseudo + tcp)
+    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+    total = 20 + len(tcp)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, os.getpid() & 0xffff, 0x4000, 64, 6, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+    return ip + tcp
+
+
+def raw_send(net, ns, pkt):
+    """Send a hand-made IPv4 packet (from tcp_packet) out of namespace ns."""
+    net.enter(ns)
+    try:
+        r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    finally:
+        net.leave()
+    try:
+        r.sendto(pkt, (socket.inet_ntoa(pkt[16:20]), 0))
+    finally:
+        r.close()
+
+
+# -- socket table ---------------------------------------------------------------------
+def ss_states(net, ns, filt=""):
+    """(state, local, peer, timer) for every TCP entry ss lists in ns (all states)."""
+    out = net.ex(ns, "ss -tanoH " + filt, capture=True)
+    rows = []
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) < 5:
+            continue
+        m = re.search(r"timer:\(([^)]*)\)", line)
+        rows.append((f[0], f[3], f[4], m.group(1) if m else ""))
+    return rows
+
+
+def wait_gone(net, ns, filt, limit, step=0.02):
+    """Poll ss until no entry matches filt; return (seconds waited, last rows seen)
+    or (None, rows) when limit seconds passed first."""
+    t0 = time.time()
+    last = []
+    while time.time() - t0 < limit:
+        rows = ss_states(net, ns, filt)
+        if not rows:
+            return time.time() - t0, last
+        last = rows
+        time.sleep(step)
+    return None, last
+
+
+# -- a finished connection -------------------------------------------------------------
+def closed_pair(net, lst, caddr, saddr, lport, first="client", cport=0):
+    """Open a connection caddr -> saddr:lport (listener lst), exchange 100 bytes each
+    way, close it with `first` ("client" or "server") closing first and the other
+    closing once it has read the EOF.  The first closer ends in TIME_WAIT.
+    Returns the client's local port."""
+    c = net.socket(net.cli)
+    if cport:
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind((caddr, cport))
+    c.connect((saddr, lport))
+    a, _ = lst.accept()
+    port = c.getsockname()[1]
+    c.send(b"q" * 100)
+    a.recv(1000)
+    a.send(b"r" * 100)
+    c.recv(1000)
+    x, y = (c, a) if first == "client" else (a, c)
+    x.close()
+    y.recv(1000)
+    y.close()
+    time.sleep(0.2)
+    return port
+
+
+def fin_info(pkts, addr, port):
+    """From a capture of a closed connection, what the endpoint addr:port remembers in
+    TIME_WAIT: rcv_nxt (peer's FIN + 1), snd_nxt (own FIN + 1), the last TS val each
+    side sent and the wall-clock time of the last segment."""
+    mine = [p for p in pkts if p.src == addr and p.sport == port]
+    peer = [p for p in pkts if p.dst == addr and p.dport == port]
+    myfin = [p for p in mine if "F" in p.flags]
+    pfin = [p for p in peer if "F" in p.flags]
+    return {
+        "snd_nxt": (myfin[-1].seq + myfin[-1].len + 1) & 0xffffffff if myfin else None,
+        "rcv_nxt": (pfin[-1].seq + pfin[-1].len + 1) & 0xffffffff if pfin else None,
+        "peer_fin_seq": pfin[-1].seq if pfin else None,
+        "my_ts": mine[-1].tsval if mine else None,
+        "peer_ts": peer[-1].tsval if peer else None,
+        "peer_ts_t": peer[-1].t if peer else None,
+        "peer": (peer[-1].src, peer[-1].sport) if peer else None,
+        "t_last": max(p.t for p in pkts) if pkts else None,
+    }
+
+
+def peer_ts_now(info):
+    """The peer's timestamp clock now (1 per ms), from its last TS val seen."""
+    return (info["peer_ts"] + int((time.time() - info["peer_ts_t"]) * 1000)) & 0xffffffff
