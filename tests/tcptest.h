@@ -16,8 +16,10 @@
  *                  host sent and asserts its flags, seq, ack and length.
  *
  * Per-state constructors (tt_syn_sent, tt_syn_received, tt_established_passive,
- * tt_established_active) build "a connection in STATE with ISS x, IRS y" in one call,
- * so a test reads like a ladder diagram from there on.
+ * tt_established_active, and tt_conn_in for every state a connection can be closed in)
+ * build "a connection in STATE with ISS x, IRS y" in one call, so a test reads like a
+ * ladder diagram from there on. Every state change is logged (tt->states) so a test can
+ * assert the events an observer saw, not only the state reached.
  *
  * tt_fini() is every suite's teardown: it closes every descriptor still open, lets the
  * world run until every connection has ended (an hour of virtual time is more than any
@@ -50,6 +52,15 @@ struct tt_cap {
 	vtime_t sent;      /* when the host sent it: at less the link delay */
 };
 
+/* A state change some host reported (TCP_EV_STATE). */
+struct tt_state_ev {
+	int host;
+	uint32_t sock;
+	enum tcp_state from, to;
+	const char *reason;
+	vtime_t at;
+};
+
 /* A segment some host sent (two-host mode, and the host under test in peer mode). */
 struct tt_sent {
 	int host;
@@ -75,6 +86,9 @@ struct tt {
 	bool waiting;      /* tt_expect is running the world for one segment */
 	struct tt_sent log[TT_MAXLOG];
 	int nlog;
+	struct tt_state_ev states[TT_MAXLOG];
+	int nstates;
+	const char *peer_opts; /* the peer's SYN options in tt_conn_in (NULL: MSS, SACK) */
 };
 
 /* ---------------------------------------------------------------- plumbing */
@@ -113,6 +127,16 @@ static void tt_observe(void *ctx, const struct world_event *ev)
 {
 	struct tt *tt = ctx;
 
+	if (ev->kind == WEV_TCP_STATE && tt->nstates < TT_MAXLOG) {
+		struct tt_state_ev *e = &tt->states[tt->nstates++];
+		e->host = ev->host;
+		e->sock = ev->tcp->sock;
+		e->from = ev->tcp->from;
+		e->to = ev->tcp->to;
+		e->reason = ev->tcp->reason;
+		e->at = ev->time;
+		return;
+	}
 	if (ev->kind != WEV_SEG_SEND || tt->nlog >= TT_MAXLOG)
 		return;
 	struct tt_sent *l = &tt->log[tt->nlog++];
@@ -530,6 +554,240 @@ static inline void tt_pair_connect(struct tt *tt, int *cfd, int *lfd, int *sfd)
 	tt_run(tt, tt->delay);
 	*sfd = sock_accept(s, *lfd);
 	ck_assert_int_ge(*sfd, 3);
+}
+
+/* ---------------------------------------------------------------- Linux's formulas */
+
+#define TT_RTO_MIN (200 * VTIME_MS)   /* tcp_rto_min */
+#define TT_RTO_MAX (120 * VTIME_S)    /* TCP_RTO_MAX */
+
+/* The RTO after one RTT sample m (tcp_rtt_estimator's first sample: SRTT = m,
+ * mdev = m/2; __tcp_set_rto: SRTT + max(4 mdev, tcp_rto_min)). */
+static inline vtime_t tt_rto_after_sample(vtime_t m)
+{
+	vtime_t var = 4 * (m / 2);
+
+	return m + (var > TT_RTO_MIN ? var : TT_RTO_MIN);
+}
+
+/* tcp_schedule_loss_probe: 2 SRTT, plus tcp_rto_min when one segment is out (else
+ * 2 ms), but never later than the RTO. */
+static inline vtime_t tt_tlp_timeout(vtime_t srtt, bool one_segment, vtime_t rto)
+{
+	vtime_t t = 2 * srtt + (one_segment ? TT_RTO_MIN : 2 * VTIME_MS);
+
+	return t < rto ? t : rto;
+}
+
+/* tcp_model_timeout: what `boundary` RTOs doubling from tcp_rto_min take, each capped
+ * at TCP_RTO_MAX (BEHAVIOUR.md: 15 -> 924.6 s, 8 -> 102.2 s). */
+static inline vtime_t tt_budget(int boundary)
+{
+	vtime_t sum = 0, r = TT_RTO_MIN;
+
+	for (int i = 0; i <= boundary; i++) {
+		sum += r;
+		r = 2 * r < TT_RTO_MAX ? 2 * r : TT_RTO_MAX;
+	}
+	return sum;
+}
+
+static inline vtime_t tt_dbl(vtime_t rto)
+{
+	return 2 * rto < TT_RTO_MAX ? 2 * rto : TT_RTO_MAX;
+}
+
+/* Asserts when a captured segment was sent; c is evaluated once (it is usually a
+ * tt_expect, which pops a segment). */
+static inline void tt_assert_sent_at_line(const struct tt_cap *c, vtime_t when, int line)
+{
+	ck_assert_msg(c->sent == when, "line %d: sent at %lld ns, expected %lld ns", line,
+		      (long long)c->sent, (long long)when);
+}
+#define tt_assert_sent_at(c, when) tt_assert_sent_at_line((c), (when), __LINE__)
+
+/* ---------------------------------------------------------------- events */
+
+/* When host `host` reported connection `sock` going from -> to (the first time at or
+ * after `since`), or -1. */
+static inline vtime_t tt_state_change_at(struct tt *tt, int host, uint32_t sock,
+					 enum tcp_state from, enum tcp_state to, vtime_t since)
+{
+	for (int i = 0; i < tt->nstates; i++) {
+		const struct tt_state_ev *e = &tt->states[i];
+		if (e->host == host && e->sock == sock && e->from == from && e->to == to &&
+		    e->at >= since)
+			return e->at;
+	}
+	return -1;
+}
+
+#define tt_assert_change(tt, host, sock, from, to)                                        \
+	ck_assert_msg(tt_state_change_at((tt), (host), (sock), (from), (to), 0) >= 0,       \
+		      "no event %s -> %s for connection %u", tcp_state_name(from),        \
+		      tcp_state_name(to), (unsigned)(sock))
+
+/* ---------------------------------------------------------------- by connection id */
+
+/* Inspection by id: a name follows the connection after close() (the descriptor is
+ * gone) into FIN_WAIT_2 and TIME_WAIT entries. */
+static inline struct tcp_info tt_info_id(struct tt *tt, uint32_t id)
+{
+	struct tcp_info i;
+
+	ck_assert_msg(host_sock_info(tt->h, id, &i) == 0, "connection %u is gone", (unsigned)id);
+	return i;
+}
+
+#define tt_assert_id_state(tt, id, st)                                                    \
+	do {                                                                              \
+		enum tcp_state got_ = host_sock_state((tt)->h, (id));                     \
+		ck_assert_msg(got_ == (st), "connection %u: state %s, expected %s",       \
+			      (unsigned)(id), tcp_state_name(got_), tcp_state_name(st));  \
+	} while (0)
+
+static inline uint64_t tt_count_in(struct host *h, enum tcp_state st)
+{
+	uint64_t counts[TCPS_COUNT];
+
+	host_state_counts(h, counts);
+	return counts[st];
+}
+
+/* ---------------------------------------------------------------- closing constructors */
+
+/* A connection of the host under test, as a closing constructor leaves it. */
+struct tt_conn {
+	int fd;            /* its descriptor, or -1 (closed by the application, or none) */
+	int lfd;           /* the listener it came from, or -1 */
+	uint32_t id;       /* the connection's id: it follows it whatever the descriptor */
+	uint32_t snd_nxt;  /* the host's SND.NXT and RCV.NXT when the constructor returns */
+	uint32_t rcv_nxt;
+};
+
+static void tt_find_state_cb(void *ctx, const struct tcp_info *i)
+{
+	struct tt_conn *c = ctx;
+
+	if (i->state == TCPS_SYN_RECEIVED)
+		c->id = i->id;
+}
+
+/*
+ * "A connection of the host under test in state st, ISS iss, IRS irs", opened by the
+ * peer and accepted (so the host is the server, port 80), except:
+ *   LISTEN        a listener on port 80 (fd is it);
+ *   SYN_SENT      the host's connect(), its SYN received by the peer;
+ *   SYN_RECEIVED  the listener's child after the peer's SYN (no descriptor: Linux
+ *                 gives none before accept());
+ * From ESTABLISHED the host closes first for FIN_WAIT_1, FIN_WAIT_2, CLOSING and
+ * TIME_WAIT, and second for CLOSE_WAIT and LAST_ACK. With `orphan` the host calls
+ * close() (the descriptor is gone and fd is -1), without it shutdown(SHUT_WR), so the
+ * application still holds the socket. The peer offers MSS 1460 and SACK, no
+ * timestamps, unless tt->peer_opts says otherwise (its later segments carry no
+ * options); no data is exchanged. Every segment of the way is asserted.
+ *
+ *   FIN_WAIT_1   host F. iss+1                    snd_nxt iss+2  rcv_nxt irs+1
+ *   FIN_WAIT_2   ... peer . ack iss+2             snd_nxt iss+2  rcv_nxt irs+1
+ *   TIME_WAIT    ... peer F. irs+1, host . irs+2  snd_nxt iss+2  rcv_nxt irs+2
+ *   CLOSING      FIN_WAIT_1, peer F. irs+1 ack iss+1 (its FIN crossed ours), host .
+ *   CLOSE_WAIT   peer F. irs+1, host . irs+2      snd_nxt iss+1  rcv_nxt irs+2
+ *   LAST_ACK     ... host F. iss+1                snd_nxt iss+2  rcv_nxt irs+2
+ */
+static inline struct tt_conn tt_conn_in(struct tt *tt, enum tcp_state st, uint32_t iss,
+					uint32_t irs, bool orphan)
+{
+	struct tt_conn c = { .fd = -1, .lfd = -1, .snd_nxt = iss + 1, .rcv_nxt = irs + 1 };
+	struct host *h = tt->h;
+
+	switch (st) {
+	case TCPS_LISTEN:
+		c.fd = tt_listen(tt, 16);
+		c.id = (uint32_t)sock_id(h, c.fd);
+		c.snd_nxt = c.rcv_nxt = 0;
+		return c;
+	case TCPS_SYN_SENT:
+		c.fd = tt_syn_sent(tt, iss);
+		c.id = (uint32_t)sock_id(h, c.fd);
+		c.rcv_nxt = 0;
+		return c;
+	case TCPS_SYN_RECEIVED:
+		c.lfd = tt_syn_received(tt, iss, irs,
+					tt->peer_opts ? tt->peer_opts : "mss 1460,sackOK");
+		host_sock_foreach(h, tt_find_state_cb, &c);
+		ck_assert_uint_gt(c.id, 0);
+		tt_assert_id_state(tt, c.id, TCPS_SYN_RECEIVED);
+		return c;
+	default:
+		break;
+	}
+	c.fd = tt_established_passive_opts(tt, iss, irs, tt->peer_opts);
+	c.lfd = tt->lfd;
+	c.id = (uint32_t)sock_id(h, c.fd);
+	switch (st) {
+	case TCPS_ESTABLISHED:
+		break;
+	case TCPS_FIN_WAIT_1:
+	case TCPS_FIN_WAIT_2:
+	case TCPS_CLOSING:
+	case TCPS_TIME_WAIT:
+		if (orphan) {
+			ck_assert_int_eq(sock_close(h, c.fd), 0);
+			c.fd = -1;
+		} else {
+			ck_assert_int_eq(sock_shutdown(h, c.fd, SOCK_SHUT_WR), 0);
+		}
+		tt_expect(tt, "F.", iss + 1, irs + 1, 0);
+		c.snd_nxt = iss + 2;
+		if (st == TCPS_CLOSING) {
+			tt_send(tt, "F.", irs + 1, iss + 1, 0, TT_WIN);
+			tt_expect(tt, ".", iss + 2, irs + 2, 0);
+			c.rcv_nxt = irs + 2;
+		} else if (st != TCPS_FIN_WAIT_1) {
+			tt_send(tt, ".", irs + 1, iss + 2, 0, TT_WIN);
+			tt_run(tt, tt->delay);
+		}
+		if (st == TCPS_TIME_WAIT) {
+			tt_send(tt, "F.", irs + 1, iss + 2, 0, TT_WIN);
+			tt_expect(tt, ".", iss + 2, irs + 2, 0);
+			c.rcv_nxt = irs + 2;
+		}
+		break;
+	case TCPS_CLOSE_WAIT:
+	case TCPS_LAST_ACK:
+		tt_send(tt, "F.", irs + 1, iss + 1, 0, TT_WIN);
+		tt_expect(tt, ".", iss + 1, irs + 2, 0);
+		c.rcv_nxt = irs + 2;
+		if (st == TCPS_LAST_ACK) {
+			if (orphan) {
+				ck_assert_int_eq(sock_close(h, c.fd), 0);
+				c.fd = -1;
+			} else {
+				ck_assert_int_eq(sock_shutdown(h, c.fd, SOCK_SHUT_WR), 0);
+			}
+			tt_expect(tt, "F.", iss + 1, irs + 2, 0);
+			c.snd_nxt = iss + 2;
+		}
+		break;
+	default:
+		ck_abort_msg("no constructor for %s", tcp_state_name(st));
+	}
+	tt_assert_id_state(tt, c.id, st);
+	return c;
+}
+
+/* An active open that became a simultaneous one: the host's SYN (ISS iss) crossed the
+ * peer's (IRS irs), and the host answered with SYN,ACK from SYN_RECEIVED. */
+static inline struct tt_conn tt_conn_simopen(struct tt *tt, uint32_t iss, uint32_t irs)
+{
+	struct tt_conn c = { .fd = -1, .lfd = -1, .snd_nxt = iss + 1, .rcv_nxt = irs + 1 };
+
+	c.fd = tt_syn_sent(tt, iss);
+	c.id = (uint32_t)sock_id(tt->h, c.fd);
+	tt_send_opts(tt, "S", irs, 0, 0, TT_WIN, "mss 1460,sackOK");
+	tt_expect(tt, "S.", iss, irs + 1, 0);
+	tt_assert_id_state(tt, c.id, TCPS_SYN_RECEIVED);
+	return c;
 }
 
 #endif

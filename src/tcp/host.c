@@ -432,7 +432,8 @@ int host_pick_port(struct host *h, struct tcb *t, uint32_t raddr, uint16_t rport
 			if (hmap_get(&h->conns, conn_key((uint16_t)port, raddr, rport), &held) == 0) {
 				/* A TIME_WAIT entry may give its 4-tuple up (tcp_tw_reuse). */
 				if (!(held & TW_TAG) ||
-				    !tw_reuse(h, held & ~TW_TAG, &t->tw_iss, &t->tw_ts_recent))
+				    !tw_reuse(h, held & ~TW_TAG, false, &t->tw_iss,
+					     &t->tw_ts_recent))
 					continue;
 				t->tw_reused = true;
 			}

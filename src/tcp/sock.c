@@ -184,7 +184,7 @@ int sock_connect(struct host *h, int fd, uint32_t addr, uint16_t port)
 		uint32_t held;
 		if (hmap_get(&h->conns, conn_key(t->lport, addr, port), &held) == 0) {
 			if (!(held & TW_TAG) ||
-			    !tw_reuse(h, held & ~TW_TAG, &t->tw_iss, &t->tw_ts_recent))
+			    !tw_reuse(h, held & ~TW_TAG, true, &t->tw_iss, &t->tw_ts_recent))
 				RETURN(-EADDRNOTAVAIL);
 			t->tw_reused = true;
 		}
@@ -197,6 +197,7 @@ int sock_connect(struct host *h, int fd, uint32_t addr, uint16_t port)
 	}
 	t->sk_err = 0;
 	t->rcv_eof = false;
+	t->fin_rcvd = false;
 	t->connect_started = true;
 	/* Linux tcp_twsk_unique: a reused TIME_WAIT 4-tuple starts above the old
 	 * SND.NXT, remembering its last timestamp. */
@@ -237,9 +238,13 @@ long sock_send(struct host *h, int fd, const uint8_t *data, size_t len, int flag
 
 	if (!t)
 		RETURN_LONG(-EBADF);
-	/* Linux tcp_sendmsg_locked and sk_stream_wait_connect, in their order. */
+	/* Linux tcp_sendmsg_locked and sk_stream_wait_connect, in their order. A
+	 * pending EPIPE (an RST in CLOSE_WAIT) raises SIGPIPE as any EPIPE does
+	 * (sk_stream_error). */
 	if (t->sk_err) {
 		rc = take_error(t);
+		if (rc == -EPIPE)
+			goto epipe;
 		RETURN_LONG(rc);
 	}
 	if (t->shut_wr || t->fin_queued) {
@@ -294,6 +299,11 @@ long sock_recv(struct host *h, int fd, uint8_t *buf, size_t len)
 	}
 	if (!len)
 		RETURN_LONG(0);
+	/* Linux tcp_recvmsg checks SOCK_DONE (the peer's FIN was received) before the
+	 * pending error: after FIN then RST, reads return 0 and the error waits for a
+	 * send(). */
+	if (t->fin_rcvd)
+		RETURN_LONG(0);
 	if (t->sk_err) {
 		long rc = take_error(t);
 		RETURN_LONG(rc);
@@ -303,6 +313,12 @@ long sock_recv(struct host *h, int fd, uint8_t *buf, size_t len)
 	if (t->state == TCPS_CLOSED)
 		RETURN_LONG(-ENOTCONN);
 	RETURN_LONG(-EAGAIN);
+}
+
+/* The sequence number of our FIN (after the last queued byte). */
+static uint32_t fin_end(const struct tcb *t)
+{
+	return t->sndq_seq + (uint32_t)t->sndq.len;
 }
 
 /* Linux tcp_close_state: the state after our FIN, and whether to send one. */
@@ -424,9 +440,31 @@ int sock_close(struct host *h, int fd)
 	}
 	if (t->linger_on && t->linger_s == 0) {
 		/* SO_LINGER {1,0}: abort, discarding the send queue. Linux counts this
-		 * as TCPAbortOnData (tcp_close's zero-linger branch). */
+		 * as TCPAbortOnData (tcp_close's zero-linger branch). tcp_disconnect
+		 * sends the RST only where tcp_need_reset says (ESTABLISHED, CLOSE_WAIT,
+		 * FIN_WAIT_1, FIN_WAIT_2, SYN_RECEIVED), or in CLOSING and LAST_ACK while
+		 * something is still unsent (snd_nxt != write_seq); once the FIN is out
+		 * there, the connection just goes. */
+		bool unsent = tcb_unsent(t) || (t->fin_queued && seq_leq(t->snd_nxt, fin_end(t)));
+		bool rst;
+		switch (t->state) {
+		case TCPS_ESTABLISHED:
+		case TCPS_CLOSE_WAIT:
+		case TCPS_FIN_WAIT_1:
+		case TCPS_FIN_WAIT_2:
+		case TCPS_SYN_RECEIVED:
+			rst = true;
+			break;
+		case TCPS_CLOSING:
+		case TCPS_LAST_ACK:
+			rst = unsent;
+			break;
+		default:
+			rst = false;
+			break;
+		}
 		h->ctr.abort_on_data++;
-		if (t->state != TCPS_TIME_WAIT)
+		if (rst)
 			tcb_send_rst(t);
 		tcb_done(t, 0, "close() with SO_LINGER 0");
 		RETURN(0);
@@ -435,7 +473,9 @@ int sock_close(struct host *h, int fd)
 		if (close_state(t))
 			send_fin(t);
 	}
-	if (t->linger_on && t->linger_s > 0 && !t->nonblock && t->state != TCPS_CLOSED)
+	/* SO_LINGER {1,N}: close() waits, even on a non-blocking socket (measured:
+	 * O_NONBLOCK made no difference, doc/linux-vs-rfc.md, SO_LINGER {1,2}). */
+	if (t->linger_on && t->linger_s > 0 && t->state != TCPS_CLOSED)
 		tcb_timer_set(t, TCP_TIMER_LINGER, (vtime_t)t->linger_s * VTIME_S);
 	/* An orphan already in FIN_WAIT_2 (the application had shut down writing) now
 	 * waits tcp_fin_timeout at most, as a compact entry (Linux tcp_close). */

@@ -110,6 +110,11 @@ void tcb_set_state(struct tcb *t, enum tcp_state s, const char *reason)
 		.to = s,
 		.reason = reason,
 	};
+	/* Linux tcp_set_state: every move from ESTABLISHED or CLOSE_WAIT straight to
+	 * CLOSED is an EstabReset, whoever caused it (an RST received, close() with
+	 * unread data, SO_LINGER {1,0}, a timeout), as doc/linux-vs-rfc.md measured. */
+	if (s == TCPS_CLOSED && (t->state == TCPS_ESTABLISHED || t->state == TCPS_CLOSE_WAIT))
+		t->h->ctr.estab_resets++;
 	t->state = s;
 	host_emit(t->h, &ev);
 }
@@ -674,10 +679,15 @@ static void reset_received(struct tcb *t)
 			tcb_done(t, -ECONNREFUSED, "RST received");
 		break;
 	case TCPS_ESTABLISHED:
-	case TCPS_CLOSE_WAIT:
-		h->ctr.estab_resets++;
 		t->reset = true;
 		tcb_done(t, -ECONNRESET, "RST received");
+		break;
+	case TCPS_CLOSE_WAIT:
+		/* Linux tcp_reset: in CLOSE_WAIT the pending error is EPIPE, not
+		 * ECONNRESET (measured: the peer that got our FIN and then our RST saw
+		 * EPIPE on send, 0 on recv; doc/linux-vs-rfc.md). */
+		t->reset = true;
+		tcb_done(t, -EPIPE, "RST received");
 		break;
 	case TCPS_FIN_WAIT_1:
 	case TCPS_FIN_WAIT_2:
@@ -697,6 +707,7 @@ static bool fin_received(struct tcb *t)
 {
 	t->rcv_nxt++;
 	t->rcv_eof = true;
+	t->fin_rcvd = true;
 	switch (t->state) {
 	case TCPS_SYN_RECEIVED:
 	case TCPS_ESTABLISHED:
@@ -747,12 +758,23 @@ static bool fin_ack_transitions(struct tcb *t, const struct seg *s)
 		 * a compact entry in the FIN_WAIT_2 substate; unless this segment brings
 		 * the FIN too, which the full socket takes first ("we could lose such
 		 * FIN otherwise"). */
+		/* Linux tcp_rcv_state_process, FIN_WAIT1: an orphan whose FIN this
+		 * segment acknowledges, and which brings new data, is done with at once
+		 * and the segment reset (TCPAbortOnData): measured, the data segment
+		 * that carried the ACK of the FIN drew an [R]. */
+		if (t->orphan && c->r.rst_on_unread && s->len &&
+		    seq_gt(s->seq + s->len, t->rcv_nxt)) {
+			t->h->ctr.abort_on_data++;
+			tcb_send_reset_for(t->h, s);
+			tcb_done(t, 0, "data after close");
+			return false;
+		}
 		if (t->orphan && c->r.orphan_fin_wait2_timeout) {
 			if (!(s->flags & SEG_FIN)) {
 				tw_enter(t, true, "ACK of FIN");
 				return false;
 			}
-			tcb_timer_set(t, TCP_TIMER_FIN_WAIT_2, c->k.fin_timeout);
+			tcb_timer_set(t, TCP_TIMER_FIN_WAIT_2, tcb_fin_time(t));
 		}
 		tcb_set_state(t, TCPS_FIN_WAIT_2, "ACK of FIN");
 		return true;
@@ -893,11 +915,15 @@ void tcb_input(struct tcb *t, const struct seg *s)
 		case TCPS_FIN_WAIT_2:
 			/* Linux tcp_rcv_state_process: new data for a socket whose reading
 			 * side is shut (closed, or SHUT_RD) is answered with a reset
-			 * (TCPAbortOnData). The rfc profile takes it in, and discards it
-			 * when nobody can read it. */
+			 * (TCPAbortOnData). tcp_rcv_state_process returns 1 and
+			 * tcp_v4_do_rcv answers with tcp_v4_send_reset, which builds the
+			 * RST from the segment (<SEQ=SEG.ACK><CTL=RST>, RFC 9293 3.10.7.1),
+			 * not from SND.NXT: an [R] at the ACK the peer sent, as the compact
+			 * FIN_WAIT_2 entry does (tw.c). The rfc profile takes the data in,
+			 * and discards it when nobody can read it. */
 			if ((t->orphan || t->shut_rd) && r->rst_on_unread) {
 				h->ctr.abort_on_data++;
-				tcb_send_rst(t);
+				tcb_send_reset_for(h, s);
 				tcb_done(t, -ECONNRESET, "data after close");
 				return;
 			}

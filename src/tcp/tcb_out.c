@@ -190,7 +190,10 @@ void tcb_send_syn(struct tcb *t)
 	if (synack ? t->ts_ok : c->k.timestamps) {
 		s->opt.present |= SEG_OPT_TS;
 		s->opt.ts_val = tcb_ts_now(t);
-		s->opt.ts_ecr = synack ? t->ts_recent : 0;
+		/* Linux tcp_syn_options: TS ecr is ts_recent, 0 on a fresh connection
+		 * but the peer's last TS val when connect() took over a TIME_WAIT
+		 * 4-tuple (measured, doc/linux-vs-rfc.md, tcp_tw_reuse). */
+		s->opt.ts_ecr = t->ts_recent;
 	}
 	if (synack ? t->ws_ok : c->k.window_scaling) {
 		s->opt.present |= SEG_OPT_WSCALE;

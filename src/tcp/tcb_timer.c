@@ -164,6 +164,11 @@ void tcb_rearm_rto(struct tcb *t)
  * flight, probe after 2 SRTT, plus rto_min when a single segment is out (its ACK may
  * be delayed), but never later than the RTO would fire. The probe takes the RTO's
  * place until it has been sent.
+ *
+ * "A single segment" is Linux's packets_out == 1, a count of segments, not of bytes:
+ * 100 bytes of data and a FIN sent after them are two (the kernel probed such a
+ * close after 7 ms, BEHAVIOUR.md, the SO_LINGER {1,2} measurement). One segment is
+ * out exactly when the oldest unacknowledged byte belongs to the last new segment.
  */
 void tcb_schedule_tlp(struct tcb *t)
 {
@@ -174,8 +179,8 @@ void tcb_schedule_tlp(struct tcb *t)
 		return;
 	vtime_t timeout;
 	if (t->srtt8) {
-		uint32_t mss = t->mss ? t->mss : 536;
-		timeout = t->srtt8 / 4 + (tcb_flight(t) <= mss + 1 ? c->k.rto_min : 2 * VTIME_MS);
+		bool one = seq_geq(t->snd_una, t->last_seg_seq);
+		timeout = t->srtt8 / 4 + (one ? c->k.rto_min : 2 * VTIME_MS);
 	} else {
 		timeout = c->k.rto_initial;
 	}
@@ -186,6 +191,15 @@ void tcb_schedule_tlp(struct tcb *t)
 		timeout = rto_delta;
 	tcb_timer_cancel(t, TCP_TIMER_RTO);
 	tcb_timer_set(t, TCP_TIMER_TLP, timeout);
+}
+
+/* Linux tcp_fin_time: how long an orphan may wait in FIN_WAIT_2, tcp_fin_timeout but
+ * at least 3.5 RTO ((rto << 2) - (rto >> 1)). */
+vtime_t tcb_fin_time(const struct tcb *t)
+{
+	vtime_t tmo = t->h->cfg.k.fin_timeout, floor = 4 * t->rto - t->rto / 2;
+
+	return tmo < floor ? floor : tmo;
 }
 
 /* Linux tcp_model_timeout: how long `boundary` doubling RTOs take from rto_min,

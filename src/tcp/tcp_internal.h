@@ -74,6 +74,7 @@ struct tcb {
 	int sk_err;             /* pending error (SO_ERROR), negative errno or 0 */
 	bool shut_rd, shut_wr;  /* what the application shut */
 	bool rcv_eof;           /* peer FIN or reset: reads end */
+	bool fin_rcvd;          /* the peer's FIN itself (Linux SOCK_DONE) */
 	bool reset;             /* ended by a reset: writes fail EPIPE */
 	bool connect_started;
 	bool connected;         /* connect() succeeded (sock->state SS_CONNECTED) */
@@ -196,8 +197,8 @@ void tw_input(struct host *h, uint32_t idx, const struct seg *s);
 struct tw *tw_get(const struct host *h, uint32_t idx);
 /* connect(): may this entry's 4-tuple be taken (tcp_tw_reuse, tcp_twsk_unique)? If
  * so the entry goes (TWRecycled) and *iss, *ts_recent are what the new one starts
- * from. */
-bool tw_reuse(struct host *h, uint32_t idx, uint32_t *iss, uint32_t *ts_recent);
+ * from. `bound`: the local port was fixed by bind(), not chosen by connect(). */
+bool tw_reuse(struct host *h, uint32_t idx, bool bound, uint32_t *iss, uint32_t *ts_recent);
 void tw_info(const struct tw *tw, struct tcp_info *i);
 void tw_free_all(struct host *h);
 
@@ -332,5 +333,6 @@ void tcb_ack_scheduled(struct tcb *t);   /* after data arrives: now, or delay it
 void tcb_ack_sent(struct tcb *t);        /* an ACK left: the delayed one is moot */
 void tcb_data_received(struct tcb *t, uint32_t len); /* Linux tcp_event_data_recv */
 void tcb_data_sent(struct tcb *t);       /* Linux tcp_event_data_sent */
+vtime_t tcb_fin_time(const struct tcb *t); /* Linux tcp_fin_time */
 
 #endif

@@ -187,7 +187,7 @@ void tw_enter(struct tcb *t, bool fin_wait_2, const char *reason)
 	hmap_put(&h->conns, h->env.alloc, conn_key(tw->lport, tw->raddr, tw->rport),
 		 TW_TAG | tw->idx);
 	hmap_put(&h->ids, h->env.alloc, tw->id, TW_TAG | tw->idx);
-	tw_schedule(tw, fin_wait_2 ? c->k.fin_timeout : knob_timewait_len(c));
+	tw_schedule(tw, fin_wait_2 ? tcb_fin_time(t) : knob_timewait_len(c));
 	/* The full socket is done with (Linux tcp_done after tcp_time_wait): CLOSED for a
 	 * descriptor still on it, and freed once none is. */
 	t->handed_over = true;
@@ -250,6 +250,7 @@ void tw_input(struct host *h, uint32_t idx, const struct seg *s)
 			return;
 		}
 		if (s->flags & SEG_RST) {
+			h->ctr.in_rsts++;
 			kill(tw, "RST received");
 			return;
 		}
@@ -261,8 +262,9 @@ void tw_input(struct host *h, uint32_t idx, const struct seg *s)
 		if (!(s->flags & SEG_ACK) || seq_leq(end, tw->rcv_nxt) || end == s->seq)
 			return; /* a duplicate ACK */
 		if (!(s->flags & SEG_FIN) || end != tw->rcv_nxt + 1) {
-			/* New data after the application closed: reset. */
-			h->ctr.abort_on_data++;
+			/* New data after the application closed: reset (TCP_TW_RST), built
+			 * from the segment. Unlike the full socket's abort this counts no
+			 * TCPAbortOnData (measured, doc/linux-vs-rfc.md). */
 			tcb_send_reset_for(h, s);
 			tw_end(tw, "data after close");
 			return;
@@ -336,20 +338,25 @@ void tw_input(struct host *h, uint32_t idx, const struct seg *s)
 	tw_send_ack(tw);
 }
 
-bool tw_reuse(struct host *h, uint32_t idx, uint32_t *iss, uint32_t *ts_recent)
+bool tw_reuse(struct host *h, uint32_t idx, bool bound, uint32_t *iss, uint32_t *ts_recent)
 {
 	struct tw *tw = tw_get(h, idx);
 	const struct tcp_config *c = &h->cfg;
 	/* tcp_tw_reuse 2 means loopback only: a connection to the host itself here. */
 	bool loopback = tw->raddr == h->addr || (tw->raddr >> 24) == 127;
 	bool allowed = c->r.tw_reuse_allowed &&
-		       (c->k.tw_reuse == 1 || (c->k.tw_reuse == 2 && loopback));
+		       (bound || c->k.tw_reuse == 1 || (c->k.tw_reuse == 2 && loopback));
 
 	/* Linux tcp_twsk_unique: timestamps must have been on (they protect the new
-	 * connection from the old one's duplicates), and the last one seen must be
-	 * from an earlier second than now. */
+	 * connection from the old one's duplicates). For a port connect() chose
+	 * (__inet_hash_connect passes twp), tcp_tw_reuse must allow it and the last
+	 * timestamp must be from an earlier second than now; for a port the
+	 * application bound, __inet_check_established is called without twp and
+	 * timestamps alone suffice (measured: a socket bound over TIME_WAIT connected
+	 * to the same peer 0.2 s after the close with tcp_tw_reuse 2 over veth,
+	 * doc/linux-vs-rfc.md). */
 	if (!allowed || tw_state(tw) != TCPS_TIME_WAIT || !(tw->flags & TW_TS) ||
-	    host_now(h) / VTIME_S <= tw->ts_recent_stamp / VTIME_S)
+	    (!bound && host_now(h) / VTIME_S <= tw->ts_recent_stamp / VTIME_S))
 		return false;
 	*iss = tw->snd_nxt + 65535 + 2;
 	if (!*iss)
