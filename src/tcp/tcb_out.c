@@ -297,7 +297,10 @@ void tcb_output(struct tcb *t)
 			len = cwnd_avail;
 		/* The FIN rides on the segment that empties the queue (Linux tcp_send_fin
 		 * marks the last unsent skb), or alone once the data is out. */
-		bool fin = fin_due && len == avail && (cwnd_avail > 0 || flight == 0);
+		/* A FIN alone is never held back by the congestion window (Linux
+		 * tcp_cwnd_test: "don't be strict about the congestion window for the
+		 * final FIN"). */
+		bool fin = fin_due && len == avail;
 		if (!len && !fin) {
 			/* Zero window with nothing in flight: probe it (RFC 9293 3.8.6.1). */
 			if (avail && !wnd_avail && !flight &&
