@@ -73,12 +73,12 @@ const char *tcp_timer_name(enum tcp_timer t); /* "RTO", "TLP", "persist", ... */
 	X(abort_on_linger, "TCPAbortOnLinger", "closes with SO_LINGER 0 sending RST")   \
 	X(abort_on_timeout, "TCPAbortOnTimeout", "connections given up after retries")  \
 	X(listen_overflows, "ListenOverflows", "SYNs dropped for a full accept queue")  \
-	X(tw_created, "TWCreated", "TIME_WAIT entries made (tcpsim's own count)")         \
-	X(tw_finished, "TW", "TIME_WAIT entries that ran their full time")              \
-	X(tw_killed, "TWKilled", "TIME_WAIT entries ended by an RST")                   \
+	X(tw_created, "TW", "TIME_WAIT entries made, orphans' FIN_WAIT_2 ones too")      \
+	X(tw_finished, "TWExpired", "TIME_WAIT entries that ran their time (tcpsim's)") \
+	X(tw_killed, "TWAssassinated", "TIME_WAIT ended early by an RST (tcpsim's own)") \
 	X(tw_recycled, "TWRecycled", "TIME_WAIT 4-tuples reused by connect()")          \
 	X(tw_overflow, "TCPTimeWaitOverflow", "closes past tcp_max_tw_buckets")          \
-	X(fin_wait2_timeouts, "TCPFinWait2Timeouts", "orphans dropped in FIN_WAIT_2")   \
+	X(fin_wait2_timeouts, "FinWait2Timeouts", "orphans dropped in FIN_WAIT_2 (tcpsim's)") \
 	X(sigpipes, "SIGPIPE", "send() calls that would have raised SIGPIPE")
 
 struct tcp_counters {

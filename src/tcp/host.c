@@ -367,7 +367,7 @@ void host_set_reuseaddr(struct tcb *t, bool on)
 	if (t->reuseaddr == on)
 		return;
 	t->reuseaddr = on;
-	if (!t->bound || !t->bound_explicit)
+	if (!t->bound)
 		return;
 	pu = port_use(t->h, t->lport, false);
 	if (pu && on)
@@ -386,7 +386,7 @@ void host_unbind(struct tcb *t)
 	if (pu) {
 		pu->total--;
 		pu->explicit_ -= t->bound_explicit;
-		pu->noreuse -= t->bound_explicit && !t->reuseaddr;
+		pu->noreuse -= !t->reuseaddr;
 		pu->listening -= t->state == TCPS_LISTEN;
 	}
 	t->bound = t->bound_explicit = false;
@@ -441,6 +441,7 @@ int host_pick_port(struct host *h, struct tcb *t, uint32_t raddr, uint16_t rport
 			if (!pu)
 				return -ENOMEM;
 			pu->total++;
+			pu->noreuse += !t->reuseaddr;
 			t->lport = (uint16_t)port;
 			t->bound = true;
 			t->bound_explicit = false;

@@ -98,7 +98,7 @@ static void tw_end(struct tw *tw, const char *reason)
 			struct port_use *pu = &h->port_use[pidx];
 			pu->total--;
 			pu->explicit_ -= !!(tw->flags & TW_EXPLICIT);
-			pu->noreuse -= (tw->flags & TW_EXPLICIT) && !(tw->flags & TW_REUSE);
+			pu->noreuse -= !(tw->flags & TW_REUSE);
 		}
 	}
 	emit(tw, TCP_EV_SOCK_FREE, 0, 0, NULL, 0);
@@ -155,8 +155,10 @@ void tw_enter(struct tcb *t, bool fin_wait_2, const char *reason)
 	}
 	tcb_set_state(t, to, reason);
 	h->tw_count++;
-	if (!fin_wait_2)
-		h->ctr.tw_created++;
+	/* Linux counts TW when an entry is made, an orphan's FIN_WAIT_2 entry too
+	 * (measured); an entry ending by RST or by its FIN_WAIT_2 time counts nothing
+	 * there, so tcpsim's own names count those. */
+	h->ctr.tw_created++;
 	tw->raddr = t->raddr;
 	tw->lport = t->lport;
 	tw->rport = t->rport;
@@ -276,7 +278,6 @@ void tw_input(struct host *h, uint32_t idx, const struct seg *s)
 			tw->ts_recent = s->opt.ts_val;
 			tw->ts_recent_stamp = host_now(h);
 		}
-		h->ctr.tw_created++;
 		emit(tw, TCP_EV_STATE, TCPS_FIN_WAIT_2, TCPS_TIME_WAIT, "FIN received", 0);
 		tw_schedule(tw, knob_timewait_len(c));
 		tw_send_ack(tw);
