@@ -915,11 +915,67 @@ START_TEST(syn_in_synchronized_state)
 	struct tt_conn c = tt_conn_in(tt, TCPS_ESTABLISHED, ISS, IRS, false);
 	tt_send_opts(tt, "S", IRS + 100, 0, 0, TT_WIN, "mss 1460");
 	tt_expect(tt, ".", ISS + 1, IRS + 1, 0);
+	/* A second one at once: Linux answers at most once per tcp_invalid_ratelimit
+	 * (tcp_send_challenge_ack, 500 ms); the rfc profile has no limit. */
 	tt_send_opts(tt, "S", IRS + 1000000, 0, 0, TT_WIN, "mss 1460");
+	if (_i == 0) {
+		tt_expect_none(tt, 499 * VTIME_MS);
+		ck_assert_uint_eq(host_counters(h)->acks_skipped, 1);
+		tt_run(tt, VTIME_MS);
+		tt_send_opts(tt, "S", IRS + 1000000, 0, 0, TT_WIN, "mss 1460");
+	}
 	tt_expect(tt, ".", ISS + 1, IRS + 1, 0);
 	tt_assert_id_state(tt, c.id, TCPS_ESTABLISHED);
 	ck_assert_uint_eq(host_counters(h)->challenge_acks, 2);
 	tt_expect_none(tt, VTIME_S);
+}
+END_TEST
+
+/* An ACK of data never sent, and a pure ACK below RCV.NXT (two ends out of step after
+ * a forged segment). Linux: the first is dropped unanswered in ESTABLISHED (tcp_ack)
+ * and challenged in CLOSE_WAIT (tcp_rcv_state_process); the second draws a duplicate
+ * ACK, but a second such answer within tcp_invalid_ratelimit (500 ms) is withheld
+ * (tcp_oow_rate_limited), data segments excepted. rfc answers every one. */
+START_TEST(out_of_window_answers_rate_limited)
+{
+	struct host *h = tt->h;
+	bool linux_ = _i == 0;
+
+	use_profile(h, profiles[_i]);
+	struct tt_conn c = tt_conn_in(tt, TCPS_ESTABLISHED, ISS, IRS, false);
+	tt_send(tt, ".", IRS + 1, ISS + 1 + 1000, 0, TT_WIN);
+	if (linux_)
+		tt_expect_none(tt, VTIME_S);
+	else
+		tt_expect(tt, ".", ISS + 1, IRS + 1, 0);
+	tt_run(tt, VTIME_S);
+	/* Old pure ACKs: answered once, then not for 500 ms (linux). */
+	tt_send(tt, ".", IRS + 1 - 1000, ISS + 1, 0, TT_WIN);
+	tt_expect(tt, ".", ISS + 1, IRS + 1, 0);
+	tt_send(tt, ".", IRS + 1 - 1000, ISS + 1, 0, TT_WIN);
+	if (linux_) {
+		tt_expect_none(tt, 100 * VTIME_MS);
+		ck_assert_uint_eq(host_counters(h)->acks_skipped, 1);
+		/* An old data segment is answered whatever the limit. */
+		tt_send(tt, ".", IRS + 1 - 1000, ISS + 1, 100, TT_WIN);
+		tt_expect(tt, ".", ISS + 1, IRS + 1, 0);
+		tt_run(tt, VTIME_S);
+	} else {
+		tt_expect(tt, ".", ISS + 1, IRS + 1, 0);
+		ck_assert_uint_eq(host_counters(h)->acks_skipped, 0);
+	}
+	/* In CLOSE_WAIT an ACK of unsent data is answered in both profiles: a
+	 * challenge ACK on Linux, RFC 9293's plain ACK under rfc. */
+	tt_send(tt, "F.", IRS + 1, ISS + 1, 0, TT_WIN);
+	tt_expect(tt, ".", ISS + 1, IRS + 2, 0);
+	tt_expect_none(tt, VTIME_S);
+	tt_assert_id_state(tt, c.id, TCPS_CLOSE_WAIT);
+	uint64_t before = host_counters(h)->challenge_acks;
+	tt_send(tt, ".", IRS + 2, ISS + 1 + 1000, 0, TT_WIN);
+	tt_expect(tt, ".", ISS + 1, IRS + 2, 0);
+	ck_assert_uint_eq(host_counters(h)->challenge_acks, before + linux_);
+	tt_expect_none(tt, VTIME_S);
+	tt_assert_id_state(tt, c.id, TCPS_CLOSE_WAIT);
 }
 END_TEST
 
@@ -1384,6 +1440,7 @@ static Suite *close_suite(void)
 	tcase_add_loop_test(peer, rst_exact_in_state, 0, NRST_STATES);
 	tcase_add_loop_test(peer, rst_in_window_in_state, 0, 2 * NRST_STATES);
 	tcase_add_loop_test(peer, syn_in_synchronized_state, 0, 2);
+	tcase_add_loop_test(peer, out_of_window_answers_rate_limited, 0, 2);
 	tcase_add_test(peer, listen_then_connect_refused);
 	tcase_add_test(pair, simultaneous_close_fins_lost);
 	tcase_add_loop_test(peer, fin_ack_delay_by_profile, 0, 2);

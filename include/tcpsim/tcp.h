@@ -66,6 +66,7 @@ const char *tcp_timer_name(enum tcp_timer t); /* "RTO", "TLP", "persist", ... */
 	X(syn_retrans, "TCPSynRetrans", "SYN and SYN-ACK retransmissions")               \
 	X(delayed_acks, "DelayedACKs", "ACKs sent by the delayed-ACK timer")             \
 	X(challenge_acks, "TCPChallengeACK", "challenge ACKs sent (RFC 5961)")          \
+	X(acks_skipped, "TCPACKSkipped", "answers withheld by tcp_invalid_ratelimit")      \
 	X(paws_rejected, "PAWSEstab", "segments dropped by PAWS")                        \
 	X(zero_window_probes, "TCPWinProbe", "zero-window probes sent")                  \
 	X(abort_on_close, "TCPAbortOnClose", "closes with unread data answered by RST") \

@@ -578,18 +578,61 @@ static void new_data_acked(struct tcb *t, const struct seg *s)
 	tcb_schedule_tlp(t);
 }
 
+/* Linux __tcp_oow_rate_limited: an answer to a segment that is out of window (or
+ * acknowledges what was never sent) goes at most once per tcp_invalid_ratelimit.
+ * Without it two ends that disagree about the sequence space, after a forged or
+ * stale segment, answer each other's ACKs once per round trip for ever (the "ACK
+ * loop" of Linux commit f2b2c582e824; RFC 5961 section 7 asks the same of
+ * challenge ACKs). Returns true when the answer is to be withheld. */
+static bool oow_limited(struct tcb *t)
+{
+	vtime_t gap = t->h->cfg.k.invalid_ratelimit, now = host_now(t->h);
+
+	if (gap > 0 && t->oow_acked && now - t->last_oow_ack < gap) {
+		t->h->ctr.acks_skipped++;
+		return true;
+	}
+	t->last_oow_ack = now;
+	t->oow_acked = true;
+	return false;
+}
+
+/* Linux tcp_oow_rate_limited: only a segment without data (or a SYN) is limited, as
+ * data is not likely part of an ACK loop. */
+static void send_oow_ack(struct tcb *t, const struct seg *s)
+{
+	if ((s->len && !(s->flags & SEG_SYN)) || !oow_limited(t))
+		tcb_send_ack(t);
+}
+
+static void challenge_ack(struct tcb *t)
+{
+	if (oow_limited(t))
+		return;
+	t->h->ctr.challenge_acks++;
+	tcb_send_ack(t);
+}
+
 /* RFC 9293 3.10.7.4, fifth: the ACK field, for ESTABLISHED and the states after it.
  * Returns false when the segment is to be dropped. */
 static bool process_ack(struct tcb *t, const struct seg *s)
 {
 	if (seq_gt(s->ack, t->snd_max)) {
-		/* It acknowledges something not yet sent: ACK and drop. */
-		tcb_send_ack(t);
+		/* It acknowledges something not yet sent: RFC 9293 says ACK and drop.
+		 * Linux tcp_ack drops it unanswered in ESTABLISHED; in the other states
+		 * tcp_rcv_state_process sends a (rate-limited) challenge ACK. */
+		if (t->state == TCPS_ESTABLISHED && t->h->cfg.r.ack_unsent_silent)
+			return false;
+		if (t->h->cfg.r.ack_unsent_silent)
+			challenge_ack(t);
+		else
+			send_oow_ack(t, s);
 		return false;
 	}
-	/* RFC 5961 5.2: an ACK too old to be anything but an attack is dropped. */
+	/* RFC 5961 5.2: an ACK too old to be anything but an attack is dropped, with a
+	 * challenge ACK (Linux tcp_ack). */
 	if (seq_lt(s->ack, t->snd_una - t->max_window)) {
-		tcb_send_ack(t);
+		challenge_ack(t);
 		return false;
 	}
 	bool progress = seq_gt(s->ack, t->snd_una);
@@ -655,12 +698,6 @@ static bool acceptable(const struct tcb *t, const struct seg *s)
 	return (seq_leq(t->rcv_nxt, s->seq) && seq_lt(s->seq, t->rcv_nxt + wnd)) ||
 	       (seq_leq(t->rcv_nxt, s->seq + len - 1) &&
 		seq_lt(s->seq + len - 1, t->rcv_nxt + wnd));
-}
-
-static void challenge_ack(struct tcb *t)
-{
-	t->h->ctr.challenge_acks++;
-	tcb_send_ack(t);
 }
 
 /* RFC 9293 3.10.7.4, second: an RST whose sequence number is exactly RCV.NXT. */
@@ -841,7 +878,7 @@ void tcb_input(struct tcb *t, const struct seg *s)
 	    (int32_t)(s->opt.ts_val - t->ts_recent) < 0 &&
 	    host_now(h) - t->ts_recent_stamp < 24LL * 24 * 3600 * VTIME_S) {
 		h->ctr.paws_rejected++;
-		tcb_send_ack(t);
+		send_oow_ack(t, s);
 		return;
 	}
 	if (t->state == TCPS_SYN_RECEIVED && (s->flags & SEG_SYN) && !s->len &&
@@ -871,7 +908,7 @@ void tcb_input(struct tcb *t, const struct seg *s)
 			if (s->flags & SEG_SYN)
 				challenge_ack(t);
 			else
-				tcb_send_ack(t);
+				send_oow_ack(t, s);
 		}
 		return;
 	}

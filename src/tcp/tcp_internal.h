@@ -117,6 +117,8 @@ struct tcb {
 	uint32_t ts_offset;
 	uint32_t ts_recent;
 	vtime_t ts_recent_stamp;
+	vtime_t last_oow_ack;   /* when an out-of-window answer last went (Linux) */
+	bool oow_acked;         /* last_oow_ack is set */
 
 	/* RTT and retransmission */
 	vtime_t srtt8, mdev4, mdev_max, rttvar; /* Linux's scaled estimator */
