@@ -149,6 +149,45 @@ START_TEST(old_segment_acked)
 }
 END_TEST
 
+/* Out-of-window pure ACKs into TIME_WAIT: answered at most once per
+ * tcp_invalid_ratelimit (500 ms), each still restarting the wait (Linux
+ * tcp_timewait_check_oow_rate_limit); FINs and data are answered every time. The
+ * rfc profile (limit 0) answers each. */
+START_TEST(time_wait_answers_rate_limited)
+{
+	struct host *h = tt->h;
+	bool linux_ = _i == 0;
+
+	use_profile(h, linux_ ? "linux" : "rfc");
+	struct tt_conn k = tt_conn_in(tt, TCPS_TIME_WAIT, ISS, IRS, true);
+	tt_run(tt, 5 * VTIME_S);
+	tt_send(tt, ".", IRS - 99, ISS + 2, 0, TT_WIN);
+	tt_expect(tt, ".", ISS + 2, IRS + 2, 0);
+	tt_send(tt, ".", IRS - 99, ISS + 2, 0, TT_WIN);
+	if (linux_) {
+		vtime_t at = tt_now(tt) + DELAY;
+		tt_expect_none(tt, 100 * VTIME_MS);
+		ck_assert_uint_eq(host_counters(h)->acks_skipped, 1);
+		/* Withheld, but the wait restarted all the same. */
+		ck_assert_int_eq(tt_info_id(tt, k.id).timer[TCP_TIMER_TIME_WAIT],
+				 at + TIMEWAIT_LEN);
+	} else {
+		tt_expect(tt, ".", ISS + 2, IRS + 2, 0);
+	}
+	/* A retransmitted FIN, twice at once: both answered. */
+	tt_send(tt, "F.", IRS + 1, ISS + 2, 0, TT_WIN);
+	tt_send(tt, "F.", IRS + 1, ISS + 2, 0, TT_WIN);
+	tt_expect(tt, ".", ISS + 2, IRS + 2, 0);
+	tt_expect(tt, ".", ISS + 2, IRS + 2, 0);
+	/* Past the limit the next old ACK is answered again. */
+	tt_run(tt, VTIME_S);
+	tt_send(tt, ".", IRS - 99, ISS + 2, 0, TT_WIN);
+	tt_expect(tt, ".", ISS + 2, IRS + 2, 0);
+	ck_assert_uint_eq(host_counters(h)->acks_skipped, linux_ ? 1 : 0);
+	tt_assert_id_state(tt, k.id, TCPS_TIME_WAIT);
+}
+END_TEST
+
 /* An RST exactly at RCV.NXT ends TIME_WAIT ("assassination", TWAssassinated) unless
  * tcp_rfc1337 is 1, which ignores it (RFC 1337) without restarting the wait. The rfc
  * profile kills too. Nothing is sent either way. */
@@ -268,6 +307,9 @@ START_TEST(syn_old_duplicate_answered)
 	if (!ts) {
 		tt_send_opts(tt, "S", IRS - 1000, 0, 0, TT_WIN, "mss 1460");
 		tt_expect(tt, ".", ISS + 2, IRS + 2, 0);
+		/* Past tcp_invalid_ratelimit, or the answer would be withheld
+		 * (time_wait_answers_rate_limited). */
+		tt_run(tt, 500 * VTIME_MS);
 		tt_send_opts(tt, "S", IRS + 2, 0, 0, TT_WIN, "mss 1460");
 		tt_expect(tt, ".", ISS + 2, IRS + 2, 0);
 		ck_assert_int_eq(tt_info_id(tt, k.id).timer[TCP_TIMER_TIME_WAIT], end);
@@ -794,6 +836,7 @@ static Suite *timewait_suite(void)
 	tcase_add_loop_test(peer, retransmitted_fin_restarts, 0, 2);
 	tcase_add_test(peer, bare_ack_restarts_silently);
 	tcase_add_test(peer, old_segment_acked);
+	tcase_add_loop_test(peer, time_wait_answers_rate_limited, 0, 2);
 	tcase_add_loop_test(peer, exact_rst_in_time_wait, 0, nexact);
 	tcase_add_loop_test(peer, inexact_rst_in_time_wait, 0, 2);
 	tcase_add_loop_test(peer, syn_new_incarnation_accepted, 0, 2);

@@ -182,6 +182,7 @@ struct tw {
 	uint32_t rcv_wnd;        /* bytes, as advertised when it was made */
 	uint32_t id;             /* the connection's id: names follow it here */
 	uint32_t idx;            /* its place in the pool */
+	uint32_t last_oow_ms;    /* virtual ms of the last out-of-window answer; 0 none */
 	uint8_t rcv_wscale;
 	uint8_t flags;           /* TW_* */
 	uint8_t in_use;
