@@ -970,6 +970,13 @@ START_TEST(out_of_window_answers_rate_limited)
 	tt_expect(tt, ".", ISS + 1, IRS + 2, 0);
 	tt_expect_none(tt, VTIME_S);
 	tt_assert_id_state(tt, c.id, TCPS_CLOSE_WAIT);
+	/* The FIN again, twice at once (its ACK lost): a FIN counts as data, so each
+	 * copy is answered whatever the limit. */
+	tt_send(tt, "F.", IRS + 1, ISS + 1, 0, TT_WIN);
+	tt_send(tt, "F.", IRS + 1, ISS + 1, 0, TT_WIN);
+	tt_expect(tt, ".", ISS + 1, IRS + 2, 0);
+	tt_expect(tt, ".", ISS + 1, IRS + 2, 0);
+	tt_expect_none(tt, VTIME_S);
 	uint64_t before = host_counters(h)->challenge_acks;
 	tt_send(tt, ".", IRS + 2, ISS + 1 + 1000, 0, TT_WIN);
 	tt_expect(tt, ".", ISS + 1, IRS + 2, 0);

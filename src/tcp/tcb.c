@@ -598,10 +598,11 @@ static bool oow_limited(struct tcb *t)
 }
 
 /* Linux tcp_oow_rate_limited: only a segment without data (or a SYN) is limited, as
- * data is not likely part of an ACK loop. */
+ * data is not likely part of an ACK loop; a FIN counts as data, so a retransmitted
+ * FIN whose ACK was lost is always answered. */
 static void send_oow_ack(struct tcb *t, const struct seg *s)
 {
-	if ((s->len && !(s->flags & SEG_SYN)) || !oow_limited(t))
+	if ((seg_seqlen(s) && !(s->flags & SEG_SYN)) || !oow_limited(t))
 		tcb_send_ack(t);
 }
 
