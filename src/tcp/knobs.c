@@ -29,7 +29,8 @@ static const struct knob_desc table[] = {
 	{ "tcp_rfc1337", KNOB_INT, K(rfc1337), 0, 1, "0", "0",
 	  "1: ignore an RST in TIME_WAIT instead of ending it (RFC 1337)" },
 	{ "tcp_invalid_ratelimit", KNOB_DURATION, K(invalid_ratelimit), 0, 0, "500ms", "0s",
-	  "least time between ACKs sent in answer to out-of-window or unsent-data ACKs (0: no limit)" },
+	  "least time between answers to out-of-window segments without data, and between "
+	  "challenge ACKs (0: no limit)" },
 	{ "tcp_orphan_retries", KNOB_INT, K(orphan_retries), 0, 255, "0", "0",
 	  "retransmission budget of an orphaned socket (0 means 8)" },
 	{ "tcp_retries1", KNOB_INT, K(retries1), 0, 255, "3", "3",
