@@ -72,7 +72,6 @@ struct tcp_rules {
 	bool rst_on_unread;       /* close() with unread data sends RST, not FIN */
 	bool shutrd_discard;      /* after SHUT_RD, arriving data is discarded */
 	bool orphan_fin_wait2_timeout; /* an orphan in FIN_WAIT_2 dies after fin_timeout */
-	bool ack_unsent_silent;   /* ESTABLISHED drops an ACK of unsent data unanswered */
 	bool tw_rst_challenge;    /* in-window, inexact RST in TIME_WAIT gets a challenge ACK */
 	bool tw_reuse_allowed;    /* connect() may reuse a TIME_WAIT 4-tuple per tw_reuse */
 	bool retry_time_budget;   /* retries2/orphan_retries as Linux's time budgets */

@@ -96,8 +96,6 @@ static const struct knob_desc table[] = {
 	  "after shutdown(SHUT_RD), arriving data is discarded and reads return 0" },
 	{ "orphan_fin_wait2_timeout", KNOB_BOOL, R(orphan_fin_wait2_timeout), 0, 1, "1", "0",
 	  "an orphaned socket in FIN_WAIT_2 is dropped after tcp_fin_timeout" },
-	{ "ack_unsent_silent", KNOB_BOOL, R(ack_unsent_silent), 0, 1, "1", "0",
-	  "in ESTABLISHED an ACK of data never sent is dropped unanswered (Linux tcp_ack)" },
 	{ "tw_rst_challenge", KNOB_BOOL, R(tw_rst_challenge), 0, 1, "0", "1",
 	  "an in-window but inexact RST in TIME_WAIT gets a challenge ACK (RFC 5961)" },
 	{ "tw_reuse_allowed", KNOB_BOOL, R(tw_reuse_allowed), 0, 1, "1", "0",

@@ -620,14 +620,10 @@ static bool process_ack(struct tcb *t, const struct seg *s)
 {
 	if (seq_gt(s->ack, t->snd_max)) {
 		/* It acknowledges something not yet sent: RFC 9293 says ACK and drop.
-		 * Linux tcp_ack drops it unanswered in ESTABLISHED; in the other states
-		 * tcp_rcv_state_process sends a (rate-limited) challenge ACK. */
-		if (t->state == TCPS_ESTABLISHED && t->h->cfg.r.ack_unsent_silent)
-			return false;
-		if (t->h->cfg.r.ack_unsent_silent)
-			challenge_ack(t);
-		else
-			send_oow_ack(t, s);
+		 * Linux 6.18 answers with a challenge ACK in every state, limited by
+		 * tcp_invalid_ratelimit (measured, doc/linux-vs-rfc.md; older kernels
+		 * dropped it unanswered in ESTABLISHED). */
+		challenge_ack(t);
 		return false;
 	}
 	/* RFC 5961 5.2: an ACK too old to be anything but an attack is dropped, with a
