@@ -582,33 +582,36 @@ static void new_data_acked(struct tcb *t, const struct seg *s)
  * acknowledges what was never sent) goes at most once per tcp_invalid_ratelimit.
  * Without it two ends that disagree about the sequence space, after a forged or
  * stale segment, answer each other's ACKs once per round trip for ever (the "ACK
- * loop" of Linux commit f2b2c582e824; RFC 5961 section 7 asks the same of
- * challenge ACKs). Returns true when the answer is to be withheld. */
-static bool oow_limited(struct tcb *t)
+ * loop" of Linux commit f2b2c582e824; RFC 5961 section 7 asks the same of challenge
+ * ACKs). Only a segment without data (or a SYN) is limited, as data is not likely
+ * part of a loop; a FIN counts as data, so a retransmitted FIN whose ACK was lost is
+ * always answered (measured, doc/linux-vs-rfc.md). The stamp is in virtual
+ * milliseconds, as the kernel keeps jiffies, to keep TIME_WAIT entries small; a
+ * limit under 1 ms is no limit. */
+bool tcp_oow_may_answer(struct host *h, uint32_t *last_ms, const struct seg *s)
 {
-	vtime_t gap = t->h->cfg.k.invalid_ratelimit, now = host_now(t->h);
+	uint32_t gap = (uint32_t)(h->cfg.k.invalid_ratelimit / VTIME_MS);
+	uint32_t now = (uint32_t)(host_now(h) / VTIME_MS);
 
-	if (gap > 0 && t->oow_acked && now - t->last_oow_ack < gap) {
-		t->h->ctr.acks_skipped++;
+	if (!gap || (s && seg_seqlen(s) && !(s->flags & SEG_SYN)))
 		return true;
+	if (*last_ms && now - *last_ms < gap) {
+		h->ctr.acks_skipped++;
+		return false;
 	}
-	t->last_oow_ack = now;
-	t->oow_acked = true;
-	return false;
+	*last_ms = now ? now : 1;
+	return true;
 }
 
-/* Linux tcp_oow_rate_limited: only a segment without data (or a SYN) is limited, as
- * data is not likely part of an ACK loop; a FIN counts as data, so a retransmitted
- * FIN whose ACK was lost is always answered. */
 static void send_oow_ack(struct tcb *t, const struct seg *s)
 {
-	if ((seg_seqlen(s) && !(s->flags & SEG_SYN)) || !oow_limited(t))
+	if (tcp_oow_may_answer(t->h, &t->last_oow_ms, s))
 		tcb_send_ack(t);
 }
 
 static void challenge_ack(struct tcb *t)
 {
-	if (oow_limited(t))
+	if (!tcp_oow_may_answer(t->h, &t->last_oow_ms, NULL))
 		return;
 	t->h->ctr.challenge_acks++;
 	tcb_send_ack(t);

@@ -117,8 +117,7 @@ struct tcb {
 	uint32_t ts_offset;
 	uint32_t ts_recent;
 	vtime_t ts_recent_stamp;
-	vtime_t last_oow_ack;   /* when an out-of-window answer last went (Linux) */
-	bool oow_acked;         /* last_oow_ack is set */
+	uint32_t last_oow_ms;   /* virtual ms of the last out-of-window answer; 0 none */
 
 	/* RTT and retransmission */
 	vtime_t srtt8, mdev4, mdev_max, rttvar; /* Linux's scaled estimator */
@@ -312,6 +311,11 @@ void tcb_init_from_config(struct tcb *t);
 /* tcb_out.c */
 void tcb_output(struct tcb *t);
 void tcb_send_ack(struct tcb *t);
+/* Linux tcp_oow_rate_limited, for a full socket and a TIME_WAIT entry alike: may an
+ * answer to an out-of-window segment go now? `last_ms` is the stamp of the last one
+ * (0: none). With s NULL (a challenge ACK) every answer counts; otherwise a segment
+ * with data or a FIN is always answered. */
+bool tcp_oow_may_answer(struct host *h, uint32_t *last_ms, const struct seg *s);
 void tcb_send_syn(struct tcb *t);     /* SYN, or SYN-ACK in SYN_RECEIVED */
 void tcb_send_rst(struct tcb *t);     /* <SEQ=SND.NXT><CTL=RST> */
 int tcb_send_reset_for(struct host *h, const struct seg *in);

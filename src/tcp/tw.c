@@ -231,24 +231,12 @@ static void kill(struct tw *tw, const char *reason)
 	tw_end(tw, reason);
 }
 
-/* Linux tcp_timewait_check_oow_rate_limit: an entry answers a segment without data
- * (a FIN counts as data) at most once per tcp_invalid_ratelimit, as a full socket
- * does (tcb.c, oow_limited). Kept in milliseconds, as the kernel keeps jiffies, to
- * leave the entry small; a limit under 1 ms is no limit. */
+/* Linux tcp_timewait_check_oow_rate_limit: an entry limits its answers as a full
+ * socket does. */
 static void tw_send_oow_ack(struct tw *tw, const struct seg *s)
 {
-	struct host *h = tw->h;
-	uint32_t gap = (uint32_t)(h->cfg.k.invalid_ratelimit / VTIME_MS);
-	uint32_t now = (uint32_t)(host_now(h) / VTIME_MS);
-
-	if (gap && (seg_seqlen(s) == 0 || (s->flags & SEG_SYN))) {
-		if (tw->last_oow_ms && now - tw->last_oow_ms < gap) {
-			h->ctr.acks_skipped++;
-			return;
-		}
-		tw->last_oow_ms = now ? now : 1;
-	}
-	tw_send_ack(tw);
+	if (tcp_oow_may_answer(tw->h, &tw->last_oow_ms, s))
+		tw_send_ack(tw);
 }
 
 void tw_input(struct host *h, uint32_t idx, const struct seg *s)
