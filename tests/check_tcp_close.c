@@ -47,11 +47,6 @@ static void teardown(void)
 	tt_fini(tt);
 }
 
-static void use_profile(struct host *h, const char *name)
-{
-	ck_assert_int_eq(knob_profile(name, host_config(h)), 0);
-}
-
 static const char *const profiles[] = { "linux", "rfc" };
 
 static struct tcp_info fd_info(int fd)
@@ -374,7 +369,7 @@ START_TEST(shutdown_wr_half_close)
 {
 	struct host *h = tt->h;
 
-	use_profile(h, profiles[_i]);
+	tt_use_profile(h, profiles[_i]);
 	struct tt_conn c = tt_conn_in(tt, TCPS_ESTABLISHED, ISS, IRS, false);
 	ck_assert_int_eq(sock_send(h, c.fd, NULL, 100, 0), 100);
 	ck_assert_int_eq(sock_shutdown(h, c.fd, SOCK_SHUT_WR), 0);
@@ -408,7 +403,7 @@ START_TEST(shutdown_rd)
 	struct host *h = tt->h;
 	bool linux_ = _i == 0;
 
-	use_profile(h, profiles[_i]);
+	tt_use_profile(h, profiles[_i]);
 	struct tt_conn c = tt_conn_in(tt, TCPS_ESTABLISHED, ISS, IRS, false);
 	ck_assert_int_eq(sock_shutdown(h, c.fd, SOCK_SHUT_RD), 0);
 	tt_expect_none(tt, VTIME_S);
@@ -436,7 +431,7 @@ START_TEST(shutdown_rdwr)
 	struct host *h = tt->h;
 	bool linux_ = _i == 0;
 
-	use_profile(h, profiles[_i]);
+	tt_use_profile(h, profiles[_i]);
 	struct tt_conn c = tt_conn_in(tt, TCPS_ESTABLISHED, ISS, IRS, false);
 	ck_assert_int_eq(sock_shutdown(h, c.fd, SOCK_SHUT_RDWR), 0);
 	tt_expect(tt, "F.", ISS + 1, IRS + 1, 0);
@@ -665,7 +660,7 @@ START_TEST(close_with_unread_data)
 	struct host *h = tt->h;
 	bool linux_ = _i == 0;
 
-	use_profile(h, profiles[_i]);
+	tt_use_profile(h, profiles[_i]);
 	struct tt_conn c = tt_conn_in(tt, TCPS_ESTABLISHED, ISS, IRS, false);
 	tt_send(tt, "P.", IRS + 1, ISS + 1, 10, TT_WIN);
 	tt_expect(tt, ".", ISS + 1, IRS + 11, 0);
@@ -806,7 +801,7 @@ START_TEST(rst_in_window_in_state)
 	int k = _i % NRST_STATES;
 	enum tcp_state st = rst_states[k].st;
 
-	use_profile(h, profiles[_i / NRST_STATES]);
+	tt_use_profile(h, profiles[_i / NRST_STATES]);
 	/* The rfc profile keeps an orphan in FIN_WAIT_2 as a full socket. */
 	bool compact = rst_states[k].orphan && st == TCPS_FIN_WAIT_2 && _i < NRST_STATES;
 	struct tt_conn c = tt_conn_in(tt, st, ISS, IRS, rst_states[k].orphan);
@@ -911,7 +906,7 @@ START_TEST(syn_in_synchronized_state)
 {
 	struct host *h = tt->h;
 
-	use_profile(h, profiles[_i]);
+	tt_use_profile(h, profiles[_i]);
 	struct tt_conn c = tt_conn_in(tt, TCPS_ESTABLISHED, ISS, IRS, false);
 	tt_send_opts(tt, "S", IRS + 100, 0, 0, TT_WIN, "mss 1460");
 	tt_expect(tt, ".", ISS + 1, IRS + 1, 0);
@@ -941,7 +936,7 @@ START_TEST(out_of_window_answers_rate_limited)
 	struct host *h = tt->h;
 	bool linux_ = _i == 0;
 
-	use_profile(h, profiles[_i]);
+	tt_use_profile(h, profiles[_i]);
 	struct tt_conn c = tt_conn_in(tt, TCPS_ESTABLISHED, ISS, IRS, false);
 	tt_send(tt, ".", IRS + 1, ISS + 1 + 1000, 0, TT_WIN);
 	tt_expect(tt, ".", ISS + 1, IRS + 1, 0);
@@ -1040,7 +1035,7 @@ START_TEST(fin_ack_delay_by_profile)
 {
 	struct host *h = tt->h;
 
-	use_profile(h, profiles[_i]);
+	tt_use_profile(h, profiles[_i]);
 	struct tt_conn c = tt_conn_in(tt, TCPS_ESTABLISHED, ISS, IRS, false);
 	tt_send(tt, "P.", IRS + 1, ISS + 1, 100, TT_WIN);
 	tt_expect(tt, ".", ISS + 1, IRS + 101, 0);
@@ -1064,7 +1059,7 @@ static uint32_t first_isn(uint64_t seed, const char *profile)
 
 	ck_assert_int_eq(net_link_add(world_net(w), a, b, &p, &p), 0);
 	struct host *h = world_host(w, a);
-	use_profile(h, profile);
+	tt_use_profile(h, profile);
 	int fd = sock_socket(h);
 	ck_assert_int_eq(sock_connect(h, fd, TT_ADDR_B, TT_PORT), -EINPROGRESS);
 	struct tcp_info i = tt_info_of(h, fd);
@@ -1310,7 +1305,7 @@ START_TEST(rfc_profile_r2_gives_up)
 {
 	struct host *h = tt->h;
 
-	use_profile(h, "rfc");
+	tt_use_profile(h, "rfc");
 	struct tt_conn c = tt_conn_in(tt, TCPS_FIN_WAIT_1, ISS, IRS, false);
 	vtime_t t0 = tt->cap[tt->next - 1].sent, rto = VTIME_S;
 	vtime_t first = t0 + rto, when = first;

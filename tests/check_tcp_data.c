@@ -270,7 +270,7 @@ END_TEST
 /* The rfc profile: RFC 6298, RTO = SRTT + max(G, 4 RTTVAR) but at least 1 s. */
 START_TEST(rfc_profile_rto_floor)
 {
-	ck_assert_int_eq(knob_profile("rfc", host_config(tt->h)), 0);
+	tt_use_profile(tt->h, "rfc");
 	int fd = tt_established_passive(tt, 1000, 5000);
 	vtime_t m = 2 * DELAY, rto = m + 4 * (m / 2);
 

@@ -42,11 +42,6 @@ static void teardown(void)
 	tt_fini(tt);
 }
 
-static void use_profile(struct host *h, const char *name)
-{
-	ck_assert_int_eq(knob_profile(name, host_config(h)), 0);
-}
-
 /* When the host sent the last segment the peer received: the ACK that entered
  * TIME_WAIT, for the constructors. */
 static vtime_t last_sent(void)
@@ -77,7 +72,7 @@ START_TEST(time_wait_length)
 	struct host *h = tt->h;
 	struct tcp_config *c = host_config(h);
 
-	use_profile(h, lengths[_i].profile);
+	tt_use_profile(h, lengths[_i].profile);
 	if (lengths[_i].timewait_len)
 		c->k.timewait_len = lengths[_i].timewait_len;
 	if (lengths[_i].msl)
@@ -158,7 +153,7 @@ START_TEST(time_wait_answers_rate_limited)
 	struct host *h = tt->h;
 	bool linux_ = _i == 0;
 
-	use_profile(h, linux_ ? "linux" : "rfc");
+	tt_use_profile(h, linux_ ? "linux" : "rfc");
 	struct tt_conn k = tt_conn_in(tt, TCPS_TIME_WAIT, ISS, IRS, true);
 	tt_run(tt, 5 * VTIME_S);
 	tt_send(tt, ".", IRS - 99, ISS + 2, 0, TT_WIN);
@@ -203,7 +198,7 @@ START_TEST(exact_rst_in_time_wait)
 {
 	struct host *h = tt->h;
 
-	use_profile(h, exact_rst[_i].profile);
+	tt_use_profile(h, exact_rst[_i].profile);
 	host_config(h)->k.rfc1337 = exact_rst[_i].rfc1337;
 	struct tt_conn k = tt_conn_in(tt, TCPS_TIME_WAIT, ISS, IRS, true);
 	vtime_t end = tt_info_id(tt, k.id).timer[TCP_TIMER_TIME_WAIT];
@@ -234,7 +229,7 @@ START_TEST(inexact_rst_in_time_wait)
 	struct host *h = tt->h;
 	bool rfc = _i == 1;
 
-	use_profile(h, rfc ? "rfc" : "linux");
+	tt_use_profile(h, rfc ? "rfc" : "linux");
 	struct tt_conn k = tt_conn_in(tt, TCPS_TIME_WAIT, ISS, IRS, true);
 	vtime_t end = tt_info_id(tt, k.id).timer[TCP_TIMER_TIME_WAIT];
 
@@ -429,7 +424,7 @@ START_TEST(orphan_fin_wait_2_timeout)
 	vtime_t want[] = { FIN_TIMEOUT, 5 * VTIME_S, 4 * rto - rto / 2, 0 };
 
 	if (_i == 3)
-		use_profile(h, "rfc");
+		tt_use_profile(h, "rfc");
 	if (_i == 1)
 		host_config(h)->k.fin_timeout = 5 * VTIME_S;
 	if (_i == 2)
@@ -475,7 +470,7 @@ START_TEST(held_fin_wait_2_waits_forever)
 {
 	struct host *h = tt->h;
 
-	use_profile(h, _i ? "rfc" : "linux");
+	tt_use_profile(h, _i ? "rfc" : "linux");
 	struct tt_conn k = tt_conn_in(tt, TCPS_FIN_WAIT_2, ISS, IRS, false);
 	ck_assert_int_eq(tt_info(tt, k.fd).timer[TCP_TIMER_FIN_WAIT_2], 0);
 	tt_run(tt, 10 * 3600 * VTIME_S);
@@ -684,7 +679,7 @@ START_TEST(tw_reuse)
 	struct tcp_config *cc = host_config(c);
 	int lfd = sock_socket(s);
 
-	use_profile(c, reuse_cases[_i].profile);
+	tt_use_profile(c, reuse_cases[_i].profile);
 	cc->k.tw_reuse = reuse_cases[_i].tw_reuse;
 	cc->k.timestamps = reuse_cases[_i].timestamps;
 	cc->k.port_lo = 40000;

@@ -206,6 +206,12 @@ static inline void tt_run(struct tt *tt, vtime_t d)
 	evq_run_until(tt_q(tt), tt_now(tt) + d, 0);
 }
 
+/* Puts a host under a named profile ("linux", "rfc"). */
+static inline void tt_use_profile(struct host *h, const char *name)
+{
+	ck_assert_int_eq(knob_profile(name, host_config(h)), 0);
+}
+
 /* Every descriptor still open on every host is closed, the world runs until nothing is
  * left to happen, and nothing may be left: no connection, no event, no segment in
  * flight, and after world_free no byte of memory. */
