@@ -183,6 +183,26 @@ START_TEST(time_wait_answers_rate_limited)
 }
 END_TEST
 
+/* The orphan's compact FIN_WAIT_2 entry limits its answers the same way (Linux
+ * TCPACKSkippedFinWait2): two old pure ACKs at once draw one ACK. */
+START_TEST(fin_wait_2_answers_rate_limited)
+{
+	struct host *h = tt->h;
+	struct tt_conn k = tt_conn_in(tt, TCPS_FIN_WAIT_1, ISS, IRS, true);
+
+	tt_send(tt, ".", IRS + 1, ISS + 2, 0, TT_WIN);
+	tt_run(tt, DELAY);
+	tt_assert_id_state(tt, k.id, TCPS_FIN_WAIT_2);
+	ck_assert(tt_info_id(tt, k.id).orphan);
+	tt_send(tt, ".", IRS + 1 - 1000, ISS + 2, 0, TT_WIN);
+	tt_expect(tt, ".", ISS + 2, IRS + 1, 0);
+	tt_send(tt, ".", IRS + 1 - 1000, ISS + 2, 0, TT_WIN);
+	tt_expect_none(tt, 100 * VTIME_MS);
+	ck_assert_uint_eq(host_counters(h)->acks_skipped, 1);
+	tt_assert_id_state(tt, k.id, TCPS_FIN_WAIT_2);
+}
+END_TEST
+
 /* An RST exactly at RCV.NXT ends TIME_WAIT ("assassination", TWAssassinated) unless
  * tcp_rfc1337 is 1, which ignores it (RFC 1337) without restarting the wait. The rfc
  * profile kills too. Nothing is sent either way. */
@@ -832,6 +852,7 @@ static Suite *timewait_suite(void)
 	tcase_add_test(peer, bare_ack_restarts_silently);
 	tcase_add_test(peer, old_segment_acked);
 	tcase_add_loop_test(peer, time_wait_answers_rate_limited, 0, 2);
+	tcase_add_test(peer, fin_wait_2_answers_rate_limited);
 	tcase_add_loop_test(peer, exact_rst_in_time_wait, 0, nexact);
 	tcase_add_loop_test(peer, inexact_rst_in_time_wait, 0, 2);
 	tcase_add_loop_test(peer, syn_new_incarnation_accepted, 0, 2);
